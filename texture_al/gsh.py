@@ -6,13 +6,13 @@
 __all__ = ['real_sph_harm_multi', 'real_sph_harm', 'sphere_quadrature', 'euler_to_matrix', 'fibonacci_sphere', 'wigner_real',
            'invariant_vectors', 'GSHBasis', 'plot_pole_figures']
 
-# %% ../nbs/00_gsh.ipynb #abdbc497
+# %% ../nbs/00_gsh.ipynb #15abb00f
 import math
 import numpy as np
 import torch
 from fastcore.basics import patch
 
-# %% ../nbs/00_gsh.ipynb #bb5d752f
+# %% ../nbs/00_gsh.ipynb #10fa3fc8
 def real_sph_harm_multi(xyz:torch.Tensor, lms) -> torch.Tensor:
     "Orthonormal real spherical harmonics Y_lm for a list of (l, m) pairs at unit vectors `xyz` (..., 3) -> (..., len(lms))"
     lms = [(int(l), int(m)) for l, m in lms]
@@ -41,7 +41,7 @@ def real_sph_harm(l:int, xyz:torch.Tensor, ms=None) -> torch.Tensor:
     if any(abs(int(m)) > l for m in ms): raise ValueError(f"|m| must be <= l={l}, got ms={list(ms)}")
     return real_sph_harm_multi(xyz, [(l, m) for m in ms])
 
-# %% ../nbs/00_gsh.ipynb #ad6b1b6f
+# %% ../nbs/00_gsh.ipynb #350b22c1
 def sphere_quadrature(n:int=32):
     "Unit vectors (n*2n, 3) and weights summing to 4*pi, exact for spherical polynomials of degree < 2n"
     z, wz = np.polynomial.legendre.leggauss(n)
@@ -52,7 +52,7 @@ def sphere_quadrature(n:int=32):
     w = np.repeat(wz, 2*n)*np.pi/n
     return torch.tensor(xyz), torch.tensor(w)
 
-# %% ../nbs/00_gsh.ipynb #11f573e5
+# %% ../nbs/00_gsh.ipynb #55ec27f4
 def _as_tensor(x, device=None) -> torch.Tensor:
     "float64 tensor view of array-like `x` (keeps a tensor's device unless `device` is given)"
     if isinstance(x, torch.Tensor): return x.to(dtype=torch.float64, device=device or x.device)
@@ -70,7 +70,7 @@ def euler_to_matrix(euler, degrees:bool=False) -> torch.Tensor:
         torch.stack([-c1*s2 - s1*c2*c, -s1*s2 + c1*c2*c, c2*s], -1),
         torch.stack([s1*s, -c1*s, c], -1)], -2)
 
-# %% ../nbs/00_gsh.ipynb #50a6abf2
+# %% ../nbs/00_gsh.ipynb #12f5485e
 def fibonacci_sphere(n:int) -> torch.Tensor:
     "`n` near-uniform unit vectors on a golden-angle spiral (float64)"
     i = torch.arange(n, dtype=torch.float64) + 0.5
@@ -95,7 +95,7 @@ def invariant_vectors(l:int, group_matrices, tol:float=1e-8) -> torch.Tensor:
         if v.norm() > tol: basis.append(v/v.norm())
     return torch.stack(basis, 1) if basis else torch.zeros(2*l+1, 0, dtype=torch.float64)
 
-# %% ../nbs/00_gsh.ipynb #442af2ee
+# %% ../nbs/00_gsh.ipynb #ace0d1cd
 def _cubic_invariants(v:torch.Tensor) -> torch.Tensor:
     "Monomials in the O-invariants of a unit vector: 1, I4, I6, I4^2, I4 I6, I4^3, I6^2, J9 -> (..., 8)"
     x, y, z = v.unbind(-1)
@@ -152,7 +152,7 @@ class GSHBasis:
     def __repr__(self):
         return f"GSHBasis(l_max={self.l_max}, odd={self.odd}, crystal={self.crystal.name}, sample={self.sample.name}, n_coef={self.n_coef})"
 
-# %% ../nbs/00_gsh.ipynb #03f9ebcb
+# %% ../nbs/00_gsh.ipynb #80230b34
 def _check_euler(e:torch.Tensor, name="euler"):
     if e.ndim < 1 or e.shape[-1] != 3:
         raise ValueError(f"`{name}` must have shape (..., 3) holding Bunge angles (phi1, Phi, phi2); got shape {tuple(e.shape)}")
@@ -190,7 +190,7 @@ def values(self:GSHBasis, euler, degrees:bool=False, chunk:int=4096):
           if len(flat) else torch.zeros(0, self.n_coef, dtype=torch.float64, device=e.device)
     return _like(euler, out.reshape(*e.shape[:-1], self.n_coef))
 
-# %% ../nbs/00_gsh.ipynb #fc728247
+# %% ../nbs/00_gsh.ipynb #989dec20
 def _check_weights(w:torch.Tensor, seg:torch.Tensor, n:int):
     bad = ~torch.isfinite(w) | (w < 0)
     if bad.any():
@@ -227,7 +227,7 @@ def coefficients(self:GSHBasis, euler, weights=None, offsets=None, degrees:bool=
     C = acc/tot[:, None]*torch.as_tensor(2*self.degrees + 1, dtype=torch.float64, device=e.device)
     return _like(euler, C.reshape(*lead, self.n_coef) if offsets is None else C)
 
-# %% ../nbs/00_gsh.ipynb #e3a5d530
+# %% ../nbs/00_gsh.ipynb #601679d2
 @patch
 def power(self:GSHBasis, values_or_coeffs, from_coefficients:bool=False) -> dict:
     "Per-degree sums S_l = sum_{mu nu} T_l^2 of basis values (or of coefficients/(2l+1) if `from_coefficients`)"
@@ -245,7 +245,7 @@ def max_degree_norms(self:GSHBasis) -> dict:
     "Realizability bound ||C_l|| <= (2l+1) sqrt(M(l)): the norm is convex and S_l(g) <= ||P_crystal||_F^2 = M(l)"
     return {b['l']: (2*b['l'] + 1)*math.sqrt(b['A'].shape[1]) for b in self.blocks if b['l'] > 0}
 
-# %% ../nbs/00_gsh.ipynb #137948dd
+# %% ../nbs/00_gsh.ipynb #563677a6
 @patch
 def odf(self:GSHBasis, coeffs, euler, degrees:bool=False):
     "ODF value f(g) = sum_i C_i T_i(g) (multiples of random) for coefficients (..., n_coef) at orientations (k, 3) -> (..., k)"
@@ -281,7 +281,7 @@ def pole_figure(self:GSHBasis, coeffs, hkl, directions, antipodal:bool=True):
         i += M*N
     return _like(coeffs, out)
 
-# %% ../nbs/00_gsh.ipynb #fb7f3c45
+# %% ../nbs/00_gsh.ipynb #26208991
 def plot_pole_figures(basis:GSHBasis, coeffs, hkls=((1, 0, 0), (1, 1, 0), (1, 1, 1)), n:int=60, axes=None, cmap="viridis", title=None):
     "Pole figures of `coeffs` for crystal directions `hkls` on orix stereographic axes; returns the figure"
     import matplotlib.pyplot as plt, matplotlib.tri as mtri
