@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #cf7a4726
+# %% ../nbs/08_cli.ipynb #4f7edaac
 import argparse, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/08_cli.ipynb #90b2faac
+# %% ../nbs/08_cli.ipynb #b9487cea
 def _pool(a):
     from texture_al.gsh import GSHBasis
     from texture_al.textures import candidate_pool
@@ -50,6 +50,32 @@ def _basis(a):
         print(f"  l={l:2d}: {len(labs):2d} functions" + (f", ||C_l|| <= {bounds[l]:.2f}" if l in bounds else " (constant, C_0 = 1)"))
     return 0
 
+def _data_generate(a):
+    from texture_al.data import generate_dataset, save_dataset
+    t = time.perf_counter()
+    ds = generate_dataset(a.preset, seed=a.seed, label=tuple(a.label.split(",")) if a.label else (), progress=not a.quiet)
+    path = save_dataset(ds, a.out)
+    print(f"{ds}\n  made in {time.perf_counter() - t:.1f} s; wrote {path} ({Path(path).stat().st_size/1e6:.1f} MB)")
+    return 0
+
+def _data_inspect(a):
+    from texture_al.data import load_dataset, SPLITS
+    from texture_al.gsh import GSHBasis
+    ds = load_dataset(a.path)                                           # validates; raises DatasetError naming field and row
+    print(f"{a.path}: valid\n  {ds}")
+    print(f"  attrs: {ds.attrs}")
+    J = GSHBasis().texture_index(ds.m)
+    for s in SPLITS:
+        idx = ds.indices(s)
+        if len(idx) == 0: continue
+        lab = ds.labelled[idx]
+        line = f"  {s:5s}: {len(idx):6d} textures, {int(lab.sum()):6d} labelled, texture index median {np.median(J[idx]):.1f}"
+        if lab.any():
+            P = ds.P[idx[lab]]
+            line += f"; sigma ratios {P[:, :18].min():.3f}..{P[:, :18].max():.3f}"
+        print(line)
+    return 0
+
 def main(argv=None) -> int:
     "Entry point of the `texture-al` console script"
     p = argparse.ArgumentParser(prog="texture-al", description="Active learning of textures for target anisotropic plastic properties")
@@ -63,7 +89,15 @@ def main(argv=None) -> int:
     q = sub.add_parser("basis", help="describe the symmetrized GSH basis")
     q.add_argument("--l-max", type=int, default=12); q.add_argument("--even", action="store_true", help="drop odd l")
     q.set_defaults(fn=_basis)
+    q = sub.add_parser("data", help="CP datasets: generate, inspect").add_subparsers(dest="data_cmd", required=True)
+    g = q.add_parser("generate", help="generate a CP dataset and save it as HDF5")
+    g.add_argument("--preset", default="quick", help="tiny | quick | paper"); g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--label", default="val,test", help="splits to label now (comma-separated; pool labels are lazy)")
+    g.add_argument("--out", default="runs/data.h5"); g.add_argument("--quiet", action="store_true")
+    g.set_defaults(fn=_data_generate)
+    g = q.add_parser("inspect", help="validate and summarize a dataset file"); g.add_argument("path")
+    g.set_defaults(fn=_data_inspect)
     a = p.parse_args(argv)
     try: return a.fn(a)
-    except ValueError as err:
+    except (ValueError, FileNotFoundError) as err:
         print(f"texture-al {a.cmd}: error: {err}", file=sys.stderr); return 2

@@ -223,7 +223,10 @@ def coefficients(self:GSHBasis, euler, weights=None, offsets=None, degrees:bool=
     tot = _check_weights(w, seg, n)
     acc = torch.zeros(n, self.n_coef, dtype=torch.float64, device=e.device)
     for i in range(0, len(flat), chunk):
-        acc.index_add_(0, seg[i:i+chunk], w[i:i+chunk, None]*self._values_flat(euler_to_matrix(flat[i:i+chunk])))
+        # sets are contiguous runs: a segmented sum in fixed order keeps results bit-identical run to run
+        # (index_add_ sums in thread order: ~1e-12 differences between identical calls)
+        s_ids, counts = torch.unique_consecutive(seg[i:i+chunk], return_counts=True)
+        acc[s_ids] += torch.segment_reduce(w[i:i+chunk, None]*self._values_flat(euler_to_matrix(flat[i:i+chunk])), 'sum', lengths=counts, axis=0)
     C = acc/tot[:, None]*torch.as_tensor(2*self.degrees + 1, dtype=torch.float64, device=e.device)
     return _like(euler, C.reshape(*lead, self.n_coef) if offsets is None else C)
 
