@@ -12,12 +12,12 @@ import numpy as np
 
 # %% ../nbs/08_cli.ipynb #b9487cea
 def _pool(a):
-    from texture_al.gsh import GSHBasis
+    from texture_al.gsh import default_basis
     from texture_al.textures import candidate_pool
     t = time.perf_counter()
     pool = candidate_pool(a.n_single, a.n_poly, grains=a.grains, seed=a.seed, progress=not a.quiet)
     t_pool = time.perf_counter() - t
-    basis = GSHBasis()
+    basis = default_basis()
     t = time.perf_counter(); m = pool.coefficients(basis); t_coef = time.perf_counter() - t
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.npz")
@@ -60,11 +60,11 @@ def _data_generate(a):
 
 def _data_inspect(a):
     from texture_al.data import load_dataset, SPLITS
-    from texture_al.gsh import GSHBasis
+    from texture_al.gsh import default_basis
     ds = load_dataset(a.path)                                           # validates; raises DatasetError naming field and row
     print(f"{a.path}: valid\n  {ds}")
     print(f"  attrs: {ds.attrs}")
-    J = GSHBasis().texture_index(ds.m)
+    J = default_basis().texture_index(ds.m)
     for s in SPLITS:
         idx = ds.indices(s)
         if len(idx) == 0: continue

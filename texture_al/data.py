@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import h5py
 import texture_al
-from .gsh import GSHBasis
+from .gsh import GSHBasis, default_basis
 from .textures import TextureSet, candidate_pool
 from .taylor import TaylorOracle, PROPERTY_NAMES
 
@@ -87,7 +87,7 @@ def generate_dataset(preset:str="quick", seed:int=0, label=("val", "test"), orac
         parts.append(candidate_pool(n_single, n - n_single, grains=int(cfg["grains"]), seed=np.random.default_rng(ss), progress=progress))
         split += [s]*n
     textures = TextureSet.concat(parts)
-    basis = GSHBasis()
+    basis = default_basis()
     m = textures.coefficients(basis)
     ds = CPDataset(m, np.full((len(m), len(PROPERTY_NAMES)), np.nan), split, textures)
     oracle = oracle or TaylorOracle()
@@ -117,7 +117,7 @@ def save_dataset(ds:CPDataset, path, compression:str="gzip"):
                 t.create_dataset("weights", data=ds.textures.weights, **kw)
                 t.create_dataset("offsets", data=ds.textures.offsets)
                 t.create_dataset("kind", data=_str(ds.textures.kind)); t.create_dataset("recipe", data=_str(ds.textures.recipe))
-            basis = GSHBasis()
+            basis = default_basis()
             f.attrs.update(format=FORMAT, format_version=FORMAT_VERSION, package_version=texture_al.__version__,
                            basis=json.dumps(dict(l_max=basis.l_max, odd=basis.odd, crystal="432", sample="222", labels=basis.labels)),
                            property_names=json.dumps(PROPERTY_NAMES), attrs=json.dumps(ds.attrs, default=str),
@@ -133,7 +133,7 @@ def _fail(where, field, msg, row=None):
 
 def validate(ds:CPDataset, where:str="dataset", check_rows:int=16, basis:GSHBasis=None):
     "Raise DatasetError naming the field and row of the first problem in `ds`"
-    basis = basis or GSHBasis()
+    basis = basis or default_basis()
     n = len(ds.m)
     if ds.m.ndim != 2 or ds.m.shape[1] != basis.n_coef: _fail(where, "m", f"shape must be (n, {basis.n_coef}), got {ds.m.shape}")
     if ds.P.shape != (n, len(PROPERTY_NAMES)): _fail(where, "P", f"shape must be ({n}, {len(PROPERTY_NAMES)}), got {ds.P.shape}")
@@ -167,7 +167,7 @@ def load_dataset(path) -> CPDataset:
     except OSError as err: raise DatasetError(f"{path}: not a readable HDF5 file ({err})") from None
     with f:
         if f.attrs.get("format") != FORMAT: _fail(path, "format", f"expected {FORMAT!r}, got {f.attrs.get('format')!r}")
-        basis = GSHBasis()
+        basis = default_basis()
         stored = json.loads(f.attrs.get("basis", "{}"))
         if [tuple(x) for x in stored.get("labels", [])] != basis.labels:
             _fail(path, "basis", f"the file's GSH basis ({len(stored.get('labels', []))} functions, l_max={stored.get('l_max')}) is not this package's (37 functions, cubic x orthorhombic, l <= 12)")
@@ -193,7 +193,7 @@ def load_dataset(path) -> CPDataset:
 # %% ../nbs/03_data.ipynb #c07b3f9b
 def coefficient_names(basis:GSHBasis=None) -> list:
     "Column names C_l_mu_nu of the GSH coefficients"
-    return [f"C_{l}_{mu}_{nu}" for l, mu, nu in (basis or GSHBasis()).labels]
+    return [f"C_{l}_{mu}_{nu}" for l, mu, nu in (basis or default_basis()).labels]
 
 def read_table(path) -> CPDataset:
     "A validated lookup dataset (no orientations) from a CSV or NPZ table of GSH coefficients and the 54 properties"

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['real_sph_harm_multi', 'real_sph_harm', 'sphere_quadrature', 'euler_to_matrix', 'fibonacci_sphere', 'wigner_real',
-           'invariant_vectors', 'GSHBasis', 'plot_pole_figures']
+           'invariant_vectors', 'GSHBasis', 'default_basis', 'plot_pole_figures']
 
 # %% ../nbs/00_gsh.ipynb #15abb00f
-import math
+import functools, math
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -247,6 +247,11 @@ def degree_norms(self:GSHBasis, coeffs) -> dict:
 def max_degree_norms(self:GSHBasis) -> dict:
     "Realizability bound ||C_l|| <= (2l+1) sqrt(M(l)): the norm is convex and S_l(g) <= ||P_crystal||_F^2 = M(l)"
     return {b['l']: (2*b['l'] + 1)*math.sqrt(b['A'].shape[1]) for b in self.blocks if b['l'] > 0}
+
+@functools.lru_cache(maxsize=None)
+def default_basis(l_max:int=12, odd:bool=True) -> GSHBasis:
+    "The shared cubic x orthorhombic basis, built once per process (construction takes ~0.5 s); the other modules use it"
+    return GSHBasis(l_max, odd)
 
 # %% ../nbs/00_gsh.ipynb #563677a6
 @patch

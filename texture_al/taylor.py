@@ -7,7 +7,7 @@ __all__ = ['DEV', 'DIR_T', 'DIR_W', 'DIR_C', 'DIRECTIONS', 'PROPERTY_NAMES', 'to
            'bishop_hill_vertices', 'taylor_uniaxial', 'taylor_lp', 'properties_from_solution', 'TaylorOracle']
 
 # %% ../nbs/02_taylor.ipynb #53994e35
-import itertools, math
+import functools, itertools, math
 import numpy as np
 import torch
 from .gsh import euler_to_matrix
@@ -49,6 +49,9 @@ def slip_systems(structure:str="fcc") -> torch.Tensor:
     if structure == "bcc": n, s = s, n
     return 0.5*(torch.einsum('ai,aj->aij', s, n) + torch.einsum('ai,aj->aij', n, s))
 
+@functools.lru_cache(maxsize=None)
+def _vertices(structure:str) -> torch.Tensor: return bishop_hill_vertices(slip_systems(structure))   # enumerated once per process
+
 def bishop_hill_vertices(P:torch.Tensor=None, tol:float=1e-9) -> torch.Tensor:
     "Vertices (k, 5) of the single-crystal yield polytope |sigma:P_a| <= 1, by enumeration of 5-system corners"
     p = to5(slip_systems() if P is None else P).numpy()
@@ -74,6 +77,16 @@ def _directions():
     return torch.stack(T), torch.stack(W), torch.stack(C), names
 
 DIR_T, DIR_W, DIR_C, DIRECTIONS = _directions()
+
+def _uniaxial_frame(device=None):
+    "Axisymmetric start dT (18, 5) with D_tt = 1, and an orthonormal basis Q (18, 5, 4) of the 4 free strain-rate components per direction"
+    T = DIR_T.to(device)
+    tt = torch.einsum('di,dj->dij', T, T)
+    dT = to5(tt - 0.5*(torch.eye(3, dtype=torch.float64, device=device) - tt))
+    u = to5(tt); u = u/u.norm(dim=-1, keepdim=True)
+    Q = torch.linalg.qr(torch.cat([u[:, :, None], torch.eye(5, dtype=torch.float64, device=device).expand(len(T), 5, 5)], -1)).Q[:, :, 1:5]
+    return dT, Q
+
 PROPERTY_NAMES = [f"sigma_{d}" for d in DIRECTIONS] + [f"{k}_{d}" for d in DIRECTIONS for k in ("dw", "dc")]
 
 # %% ../nbs/02_taylor.ipynb #0700c9cf
@@ -90,12 +103,9 @@ def taylor_uniaxial(euler, weights, q=(2.0, 10.0, 30.0), tol:float=1e-10, max_it
     if min(qs) < 2: raise ValueError(f"q must be >= 2, got {qs}")
     w = w/w.sum(-1, keepdim=True)
     B, eye4 = len(w), torch.eye(4, dtype=torch.float64, device=dev)
-    VR = torch.einsum('vk,bgkl->bgvl', bishop_hill_vertices(slip_systems(structure)).to(dev), rot5(euler_to_matrix(e)))
-    T, ND = DIR_T.to(dev), len(DIR_T)
-    tt = torch.einsum('di,dj->dij', T, T)
-    dT = to5(tt - 0.5*(torch.eye(3, dtype=torch.float64, device=dev) - tt))       # start: axisymmetric, D_tt = 1
-    u = to5(tt); u = u/u.norm(dim=-1, keepdim=True)
-    Q = torch.linalg.qr(torch.cat([u[:, :, None], torch.eye(5, dtype=torch.float64, device=dev).expand(ND, 5, 5)], -1)).Q[:, :, 1:5]
+    VR = torch.einsum('vk,bgkl->bgvl', _vertices(structure).to(dev), rot5(euler_to_matrix(e)))
+    ND = len(DIR_T)
+    dT, Q = _uniaxial_frame(dev)                                                    # start: axisymmetric, D_tt = 1
     VQ = torch.einsum('bgvk,dkj->bdgvj', VR, Q)                                     # vertex stresses on the free directions
     x = torch.zeros(B, ND, 4, dtype=torch.float64, device=dev)
     D5 = lambda x: dT[None] + torch.einsum('dkj,bdj->bdk', Q, x)
@@ -141,10 +151,8 @@ def taylor_lp(euler, weights, direction:int, structure:str="fcc") -> float:
     w = np.asarray(weights, dtype=np.float64).reshape(-1); w = w/w.sum()
     G = len(e)
     pS = torch.einsum('gkl,ak->gal', rot5(euler_to_matrix(e)), to5(slip_systems(structure))).numpy()   # R(g)^T p_a, (G,12,5)
-    t = DIR_T[direction]; tt = torch.outer(t, t)
-    dT = to5(tt - 0.5*(torch.eye(3, dtype=torch.float64) - tt)).numpy()
-    u = to5(tt).numpy(); u /= np.linalg.norm(u)
-    Q = np.linalg.qr(np.concatenate([u[:, None], np.eye(5)], 1))[0][:, 1:5]
+    if not 0 <= direction < len(DIR_T): raise ValueError(f"direction must be an index 0..{len(DIR_T) - 1}, got {direction}")
+    dT, Q = (a[direction].numpy() for a in _uniaxial_frame())
     Ag = block_diag([csr_matrix(pS[i].T) for i in range(G)])                               # (5G, 12G)
     A_eq = hstack([Ag, -Ag, csr_matrix(-np.tile(Q, (G, 1)))]).tocsr()
     c = np.concatenate([np.repeat(w, 12), np.repeat(w, 12), np.zeros(4)])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from orix.quaternion import Rotation, symmetry
-from .gsh import GSHBasis, euler_to_matrix
+from .gsh import GSHBasis, default_basis, euler_to_matrix
 
 # %% ../nbs/01_textures.ipynb #ae6a7acd
 def _rng(seed) -> np.random.Generator:
@@ -137,7 +137,7 @@ class TextureSet:
 
     def coefficients(self, basis:GSHBasis=None, device=None) -> np.ndarray:
         "GSH coefficients (n, n_coef) of every texture"
-        basis = basis or GSHBasis()
+        basis = basis or default_basis()
         e = torch.as_tensor(self.euler, device=device)
         return np.asarray(torch.as_tensor(basis.coefficients(e, torch.as_tensor(self.weights, device=device), offsets=self.offsets)).cpu())
 
