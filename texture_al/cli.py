@@ -76,6 +76,66 @@ def _data_inspect(a):
         print(line)
     return 0
 
+def _config_from_args(a):
+    import yaml
+    from dataclasses import asdict
+    from texture_al.loop import Config
+    cfg = Config.from_yaml(a.config) if a.config else Config.preset(a.preset)
+    over = {}
+    for kv in a.set or []:
+        if "=" not in kv: raise ValueError(f"--set expects key=value, got {kv!r}")
+        k, v = kv.split("=", 1); over[k.strip()] = yaml.safe_load(v)
+    for k in ("strategy", "criterion", "dataset", "device"):
+        if getattr(a, k, None) is not None: over[k] = getattr(a, k)
+    unknown = sorted(set(over) - set(asdict(cfg)))
+    if unknown: raise ValueError(f"unknown settings {unknown}")
+    return Config(**{**asdict(cfg), **over}).validate()
+
+def _executor(spec):
+    "None -> in-process; 'local' -> a dask.distributed LocalCluster; anything else -> a Dask scheduler address"
+    if not spec: return None, None
+    from distributed import Client, LocalCluster
+    client = Client(LocalCluster(dashboard_address=None)) if spec == "local" else Client(spec)
+    return client.get_executor(), client
+
+def _run(a):
+    from texture_al.loop import Campaign, run_label
+    from dataclasses import replace
+    base = _config_from_args(a)                                          # every bad setting fails here, before any work
+    seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else [base.seed]
+    executor, client = _executor(a.dask)
+    try:
+        for s in seeds:
+            cfg = replace(base, seed=s).validate()
+            out = Path(a.out or "runs")/f"{cfg.preset or 'custom'}-{run_label(cfg).replace('/', '-')}-seed{s}"
+            t = time.perf_counter(); camp = Campaign(cfg, out, executor=executor, verbose=not a.quiet); camp.run(progress=not a.quiet)
+            print(f"{camp.status()}\n  {time.perf_counter() - t:.1f} s; results in {out}/ (metrics.csv, observations.csv, checkpoints/)")
+    finally:
+        if client is not None: client.close()
+    return 0
+
+def _resume(a):
+    from texture_al.loop import Campaign
+    executor, client = _executor(a.dask)
+    try:
+        camp = Campaign.resume(a.run_dir, executor=executor, verbose=not a.quiet); camp.run(progress=not a.quiet); print(camp.status())
+    finally:
+        if client is not None: client.close()
+    return 0
+
+def _status(a):
+    from texture_al.loop import Campaign
+    for d in a.run_dirs: print(Campaign.resume(d, verbose=False).status())
+    return 0
+
+def _report(a):
+    from texture_al.loop import compare_runs, format_comparison
+    import glob
+    dirs = [d for pat in a.run_dirs for d in (sorted(glob.glob(pat)) if any(ch in pat for ch in "*?[") else [pat])]
+    if not dirs: raise FileNotFoundError(f"no run directories match {a.run_dirs}")
+    for metric in a.metrics.split(","): print(format_comparison(compare_runs(dirs, metric), metric), "\n")
+    return 0
+
 def main(argv=None) -> int:
     "Entry point of the `texture-al` console script"
     p = argparse.ArgumentParser(prog="texture-al", description="Active learning of textures for target anisotropic plastic properties")
@@ -97,6 +157,22 @@ def main(argv=None) -> int:
     g.set_defaults(fn=_data_generate)
     g = q.add_parser("inspect", help="validate and summarize a dataset file"); g.add_argument("path")
     g.set_defaults(fn=_data_inspect)
+    q = sub.add_parser("run", help="run active-learning campaigns (one per seed) into run directories")
+    q.add_argument("--preset", default="quick", help="smoke | quick | paper (see texture_al.loop.PRESETS)")
+    q.add_argument("--config", default=None, help="a YAML config (e.g. nbs/campaigns/configs/paper.yaml); overrides --preset")
+    q.add_argument("--strategy", default=None, help="active | random | random-direct | full"); q.add_argument("--criterion", default=None, help="max_logdet | greedy_logdet | ivr | random")
+    q.add_argument("--dataset", default=None, help="example name or dataset path"); q.add_argument("--device", default=None)
+    q.add_argument("--seeds", default=None, help="comma-separated seeds, one campaign each (default: the config's seed)")
+    q.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config setting (repeatable)")
+    q.add_argument("--dask", default=None, help="run oracle calls on Dask: 'local' or a scheduler address")
+    q.add_argument("--out", default="runs", help="parent folder of the run directories"); q.add_argument("--quiet", action="store_true")
+    q.set_defaults(fn=_run)
+    q = sub.add_parser("resume", help="continue a killed or unfinished campaign"); q.add_argument("run_dir")
+    q.add_argument("--dask", default=None); q.add_argument("--quiet", action="store_true"); q.set_defaults(fn=_resume)
+    q = sub.add_parser("status", help="where campaigns stand"); q.add_argument("run_dirs", nargs="+"); q.set_defaults(fn=_status)
+    q = sub.add_parser("report", help="compare campaigns: metric by observations, mean ± sd over seeds per strategy")
+    q.add_argument("run_dirs", nargs="+", help="run directories or glob patterns"); q.add_argument("--metrics", default="test_nll,val_ll")
+    q.set_defaults(fn=_report)
     a = p.parse_args(argv)
     try: return a.fn(a)
     except (ValueError, FileNotFoundError) as err:
