@@ -134,6 +134,14 @@ def _report(a):
     dirs = [d for pat in a.run_dirs for d in (sorted(glob.glob(pat)) if any(ch in pat for ch in "*?[") else [pat])]
     if not dirs: raise FileNotFoundError(f"no run directories match {a.run_dirs}")
     for metric in a.metrics.split(","): print(format_comparison(compare_runs(dirs, metric), metric), "\n")
+    if a.out:
+        from texture_al.evaluation import make_report
+        t = time.perf_counter(); s = make_report(dirs, a.out, n_targets=a.targets, oracle_targets=a.oracle_targets)
+        for k, v in s["efficiency"].items():
+            print(f"data efficiency (test NLL), {k}: " + (f"{v['mean']:.2f}x (min {v['min']:.2f}, max {v['max']:.2f}; {v['reached']}/{v['of']} seeds reached)" if v["reached"] else "")
+                  + (f" not reached by {v['of'] - v['reached']} seed(s) within the budget (> {v['not_reached_lower_bound']:.2f}x)" if v["reached"] < v["of"] else ""))
+        if "oracle_roundtrip" in s: print(f"oracle round trip ({s['oracle_roundtrip']['strategy']}, {s['oracle_roundtrip']['targets']} targets): median {s['oracle_roundtrip']['median']:.1f} %, p95 {s['oracle_roundtrip']['p95']:.1f} %")
+        print(f"report written to {a.out}/ (figures and summary.json) in {time.perf_counter() - t:.1f} s")
     return 0
 
 def main(argv=None) -> int:
@@ -172,6 +180,8 @@ def main(argv=None) -> int:
     q = sub.add_parser("status", help="where campaigns stand"); q.add_argument("run_dirs", nargs="+"); q.set_defaults(fn=_status)
     q = sub.add_parser("report", help="compare campaigns: metric by observations, mean ± sd over seeds per strategy")
     q.add_argument("run_dirs", nargs="+", help="run directories or glob patterns"); q.add_argument("--metrics", default="test_nll,val_ll")
+    q.add_argument("--out", default=None, help="also write the paper's figures and summary.json here (texture_al.evaluation.make_report)")
+    q.add_argument("--targets", type=int, default=200, help="test targets for the round trip"); q.add_argument("--oracle-targets", type=int, default=10)
     q.set_defaults(fn=_report)
     a = p.parse_args(argv)
     try: return a.fn(a)
