@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #4f7edaac
+# %% ../nbs/08_cli.ipynb #b31bccde
 import argparse, sys, time
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/08_cli.ipynb #b9487cea
+# %% ../nbs/08_cli.ipynb #ab31e1f6
 def _pool(a):
     from texture_al.gsh import default_basis
     from texture_al.textures import candidate_pool
@@ -138,7 +138,7 @@ def _report(a):
         from texture_al.evaluation import make_report
         t = time.perf_counter(); s = make_report(dirs, a.out, n_targets=a.targets, oracle_targets=a.oracle_targets)
         for k, v in s["efficiency"].items():
-            print(f"data efficiency (test NLL), {k}: " + (f"{v['mean']:.2f}x (min {v['min']:.2f}, max {v['max']:.2f}; {v['reached']}/{v['of']} seeds reached)" if v["reached"] else "")
+            print(f"data efficiency, {k}: " + (f"{v['mean']:.2f}x (min {v['min']:.2f}, max {v['max']:.2f}; {v['reached']}/{v['of']} seeds reached)" if v["reached"] else "")
                   + (f" not reached by {v['of'] - v['reached']} seed(s) within the budget (> {v['not_reached_lower_bound']:.2f}x)" if v["reached"] < v["of"] else ""))
         if "oracle_roundtrip" in s: print(f"oracle round trip ({s['oracle_roundtrip']['strategy']}, {s['oracle_roundtrip']['targets']} targets): median {s['oracle_roundtrip']['median']:.1f} %, p95 {s['oracle_roundtrip']['p95']:.1f} %")
         print(f"report written to {a.out}/ (figures and summary.json) in {time.perf_counter() - t:.1f} s")

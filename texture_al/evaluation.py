@@ -6,7 +6,7 @@
 __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'curves', 'reach', 'efficiency_ratio', 'roundtrip', 'HullProjector',
            'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'make_report']
 
-# %% ../nbs/07_evaluation.ipynb #197573fc
+# %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, math, os
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ from .gsh import default_basis, plot_pole_figures
 from .textures import random_orientations, TextureSet
 from .taylor import TaylorOracle
 
-# %% ../nbs/07_evaluation.ipynb #b2befdb7
+# %% ../nbs/07_evaluation.ipynb #6d513b90
 LOWER_IS_BETTER = {"test_nll": True, "val_ll": False, "roundtrip_p95": True, "roundtrip_median": True}
 
 def curves(runs, metric:str="test_nll") -> dict:
@@ -53,7 +53,7 @@ def efficiency_ratio(active_runs, baseline_runs, metric:str="test_nll") -> dict:
                 min=float(np.min(r)) if r else None, max=float(np.max(r)) if r else None,
                 not_reached_lower_bound=min((p["lower_bound"] for p in per if p["ratio"] is None), default=None))
 
-# %% ../nbs/07_evaluation.ipynb #6a62c803
+# %% ../nbs/07_evaluation.ipynb #62bfcf88
 def roundtrip(flow:CNF, gp:LMCGP, P_targets, n_samples:int=32, seed:int=0) -> dict:
     "Surrogate round trip: designs from the flow for each target, MOGP mean of the designs, averaged; relative L2 error in %"
     P_targets = np.asarray(P_targets, dtype=np.float64)
@@ -63,7 +63,7 @@ def roundtrip(flow:CNF, gp:LMCGP, P_targets, n_samples:int=32, seed:int=0) -> di
     err = 100*np.linalg.norm(P_hat - P_targets, axis=1)/np.linalg.norm(P_targets, axis=1)
     return dict(P_hat=P_hat, error=err, designs=designs.numpy(), p95=float(np.percentile(err, 95)), median=float(np.median(err)))
 
-# %% ../nbs/07_evaluation.ipynb #0076894c
+# %% ../nbs/07_evaluation.ipynb #45b0ddd0
 class HullProjector:
     "Project GSH vectors onto the convex hull of a dictionary of orientations (NNLS); returns weighted orientation sets"
     def __init__(self, n_orientations:int=2000, seed:int=0, sum_weight:float=100.0, euler=None):
@@ -96,7 +96,7 @@ def oracle_roundtrip(designs, P_targets, projector:HullProjector=None, oracle=No
     err = 100*np.linalg.norm(P - P_targets, axis=1)/np.linalg.norm(P_targets, axis=1)
     return dict(P=P, error=err, residual=pr["residual"], p95=float(np.percentile(err, 95)), median=float(np.median(err)))
 
-# %% ../nbs/07_evaluation.ipynb #f131bd0d
+# %% ../nbs/07_evaluation.ipynb #756849f0
 import matplotlib
 import matplotlib.pyplot as plt
 
@@ -140,7 +140,7 @@ def plot_posteriors(flow:CNF, ds, test_idx, targets:dict, n:int=2000, seed:int=0
         axs[r, 0].set_ylabel(nm); axs[r, 0].legend(fontsize=7)
     fig.tight_layout(); return fig, maps
 
-# %% ../nbs/07_evaluation.ipynb #fb94e21c
+# %% ../nbs/07_evaluation.ipynb #2803dfc0
 def _final_models(r, ds):
     k = int(r["state"].get("iteration", len(r["metrics"]["n_obs"]))) - 1
     flow = CNF.load(os.path.join(r["dir"], "checkpoints", f"flow-{k}.pt"))
@@ -189,7 +189,9 @@ def make_report(run_dirs, out_dir, n_targets:int=200, n_samples:int=32, oracle_t
         a_runs = [r for r in active if run_label(r["config"]) == a_lab]
         for base in ("random-direct", "random"):
             b_runs = [r for r in runs if r["config"].strategy == base]
-            if b_runs: summary["efficiency"][f"{a_lab} vs {base}"] = efficiency_ratio(a_runs, b_runs, "test_nll")
+            for metric in ("test_nll", "roundtrip_p95"):
+                if b_runs and all(np.isfinite(r["metrics"][metric]).all() for r in a_runs + b_runs):
+                    summary["efficiency"][f"{a_lab} vs {base} ({metric})"] = efficiency_ratio(a_runs, b_runs, metric)
     lab0 = run_label(active[0]["config"]) if active else labels[0]
     rt0, flow0, gp0 = rts[lab0]
     targets = pick_targets(ds, tgt, rt0["error"])

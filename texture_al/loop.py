@@ -6,7 +6,7 @@
 __all__ = ['STRATEGIES', 'PRESETS', 'METRICS', 'PROPERTY_KEYS', 'stop_statistic', 'should_stop', 'Config', 'campaign_data',
            'DatasetOracle', 'InlineExecutor', 'Campaign', 'load_run', 'run_label', 'compare_runs', 'format_comparison']
 
-# %% ../nbs/06_loop.ipynb #2e96d94d
+# %% ../nbs/06_loop.ipynb #5e5bb162
 import copy, dataclasses, json, math, os, time, warnings
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, asdict
@@ -18,7 +18,7 @@ from .mogp import LMCGP, select, CRITERIA
 from .cnf import CNF, train, synthetic_set
 from .data import Scaler
 
-# %% ../nbs/06_loop.ipynb #8d08a575
+# %% ../nbs/06_loop.ipynb #57f9ceea
 def stop_statistic(ll, K:int=5) -> float:
     "Eq. 10's left-hand side: mean |l_j - l_{j-1}| over the last K iterations (NaN until K+1 values exist)"
     ll = np.asarray(ll, dtype=np.float64)
@@ -30,7 +30,7 @@ def should_stop(ll, K:int=5, phi:float=1e-3) -> bool:
     s = stop_statistic(ll, K)
     return bool(s < phi) if not math.isnan(s) else False
 
-# %% ../nbs/06_loop.ipynb #529d909b
+# %% ../nbs/06_loop.ipynb #76596a55
 STRATEGIES = ("active", "random", "random-direct", "full")
 
 @dataclass
@@ -49,6 +49,7 @@ class Config:
     direct_patience: int = 10; direct_input_noise: float = 0.05; direct_epochs: int = 200
     K: int = 5; phi: float = 1e-3; stop: bool = True
     n_reference: int = 500                    # reference set size for ivr
+    roundtrip_targets: int = 50; roundtrip_samples: int = 16   # per-iteration round trip on the first test targets (0: off)
     device: str = "auto"
     preset: str = None
 
@@ -63,7 +64,7 @@ class Config:
         def bad(k, why): raise ValueError(f"config: {k} = {getattr(self, k)!r} {why}")
         if self.strategy not in STRATEGIES: bad("strategy", f"is not one of {STRATEGIES}")
         if self.criterion not in CRITERIA: bad("criterion", f"is not one of {CRITERIA}")
-        for k in ("q", "n_init", "n_draws", "blocks", "hidden", "layers", "epochs", "batch", "K", "max_latent", "n_reference", "direct_epochs"):
+        for k in ("q", "n_init", "n_draws", "blocks", "hidden", "layers", "epochs", "batch", "K", "max_latent", "n_reference", "direct_epochs", "roundtrip_samples"):
             if not isinstance(getattr(self, k), (int, np.integer)) or getattr(self, k) < 1: bad(k, "must be an integer >= 1")
         if self.n_init < 2 and self.strategy in ("active", "random"): bad("n_init", "must be >= 2 (the GP needs two observations)")
         if self.max_obs < self.n_init: bad("max_obs", f"must be >= n_init = {self.n_init}")
@@ -76,6 +77,7 @@ class Config:
         if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"): bad("device", "is not auto, cpu or cuda[:i]")
         if self.n_test is not None and self.n_test < 1: bad("n_test", "must be >= 1 or None")
         if self.patience is not None and self.patience < 1: bad("patience", "must be >= 1 or None")
+        if self.roundtrip_targets < 0: bad("roundtrip_targets", "must be >= 0")
         if self.input_noise < 0 or self.direct_input_noise < 0: bad("input_noise" if self.input_noise < 0 else "direct_input_noise", "must be >= 0")
         return self
 
@@ -106,7 +108,7 @@ PRESETS = {
                   blocks=20, hidden=128, epochs=70, warm_start=False, stop=True),
 }
 
-# %% ../nbs/06_loop.ipynb #93b3222b
+# %% ../nbs/06_loop.ipynb #3c9453aa
 def campaign_data(cfg:Config) -> CPDataset:
     "The dataset a campaign runs on: a shipped example name, a .h5 dataset, or a .npz/.csv table"
     d = cfg.dataset
@@ -127,7 +129,7 @@ class InlineExecutor(Executor):
         except BaseException as e: f.set_exception(e)
         return f
 
-# %% ../nbs/06_loop.ipynb #af4032a3
+# %% ../nbs/06_loop.ipynb #13197e76
 def _atomic_write(path, text:str):
     tmp = f"{path}.tmp"
     with open(tmp, "w") as fh: fh.write(text); fh.flush(); os.fsync(fh.fileno())
@@ -144,9 +146,9 @@ def _read_csv(path) -> list:
     import csv
     with open(path, newline="") as fh: return [r for r in csv.DictReader(fh)]
 
-METRICS = ("iteration", "n_obs", "val_ll", "stop_stat", "test_nll", "t_gp", "t_synthetic", "t_cnf", "t_eval", "t_select", "t_oracle", "t_iteration")
+METRICS = ("iteration", "n_obs", "val_ll", "stop_stat", "test_nll", "roundtrip_median", "roundtrip_p95", "t_gp", "t_synthetic", "t_cnf", "t_eval", "t_select", "t_oracle", "t_iteration")
 
-# %% ../nbs/06_loop.ipynb #66c52e9f
+# %% ../nbs/06_loop.ipynb #6985d1a0
 class Campaign:
     "One active-learning campaign living in a run directory: step-wise (`step`) or to the end (`run`), resumable"
     def __init__(self, cfg:Config, out_dir, executor:Executor=None, oracle=None, ds:CPDataset=None, verbose:bool=True):
@@ -185,7 +187,7 @@ class Campaign:
         rows = _read_csv(self._p("observations.csv"))
         self.obs = {int(r["row"]): np.array([float(r[k]) for k in PROPERTY_KEYS]) for r in rows}
         mets = [r for r in _read_csv(self._p("metrics.csv")) if int(r["iteration"]) < self.state["iteration"]]
-        self.metrics = [{k: int(float(v)) if k in ("iteration", "n_obs") else float(v) for k, v in r.items()} for r in mets]
+        self.metrics = [{k: int(float(r[k])) if k in ("iteration", "n_obs") else float(r.get(k) or "nan") for k in METRICS} for r in mets]   # older runs: missing columns are NaN
         self._write_metrics()                                          # drop a row of an iteration that did not finish
         k = self.state["iteration"] - 1
         if k >= 0 and os.path.exists(self._p("checkpoints", f"flow-{k}.pt")):
@@ -250,7 +252,12 @@ class Campaign:
                   epochs=(cfg.warm_epochs or cfg.epochs) if warm_flow else cfg.epochs, batch=cfg.batch, lr=cfg.lr, clip=cfg.clip,
                   seed=self._seed(k, 2), patience=cfg.patience, input_noise=cfg.input_noise, progress=False)
         else:
-            tm["t_gp"] = tm["t_synthetic"] = 0.0
+            tm["t_synthetic"] = 0.0
+            if cfg.roundtrip_targets:                                       # a GP on the labels (at most 500, seeded) only judges the round trip
+                warm, jr = self.gp is not None, np.random.default_rng(self._seed(0, 5)).permutation(len(rows))[:500]
+                self.gp = LMCGP(kernel=cfg.kernel, x_scaler=self.x_scaler, explained=cfg.explained, max_latent=cfg.max_latent, device=self.device).fit(
+                    m_obs[jr], P_obs[jr], init=self.gp, iters=cfg.gp_warm_iters if warm else cfg.gp_iters, lr=cfg.gp_lr)
+            tm["t_gp"] = time.perf_counter() - t; t = time.perf_counter()
             self.flow = self._new_flow()
             train(self.flow, m_obs, P_obs, val=(self.ds.texture_vector[self.val], self.ds.P[self.val]), epochs=cfg.direct_epochs, batch=cfg.batch,
                   lr=cfg.lr, clip=cfg.clip, seed=self._seed(k, 2), patience=cfg.direct_patience, input_noise=cfg.direct_input_noise, progress=False)
@@ -258,13 +265,20 @@ class Campaign:
         rec["val_ll"] = float(self.flow.log_prob(self.ds.texture_vector[self.val], self.ds.P[self.val]).mean())
         rec["test_nll"] = float(-self.flow.log_prob(self.ds.texture_vector[self.test], self.ds.P[self.test]).mean())
         rec["stop_stat"] = stop_statistic([r["val_ll"] for r in self.metrics] + [rec["val_ll"]], cfg.K)
+        rec["roundtrip_median"] = rec["roundtrip_p95"] = math.nan
+        if cfg.roundtrip_targets and self.gp is not None:
+            tg = self.test[:cfg.roundtrip_targets]; P_t = self.ds.P[tg]
+            d = self.flow.sample(P_t, cfg.roundtrip_samples, seed=self._seed(k, 4))
+            pred = self.gp.predict(d.reshape(-1, d.shape[-1]).numpy())[0].cpu().numpy().reshape(len(tg), cfg.roundtrip_samples, -1).mean(1)
+            err = 100*np.linalg.norm(pred - P_t, axis=1)/np.linalg.norm(P_t, axis=1)
+            rec["roundtrip_median"], rec["roundtrip_p95"] = float(np.median(err)), float(np.percentile(err, 95))
         tm["t_eval"] = time.perf_counter() - t
         self.flow.save(self._p("checkpoints", f"flow-{k}.pt"))
         if self.gp is not None: torch.save(self.gp, self._p("checkpoints", f"gp-{k}.pt"))
         left = np.setdiff1d(self.pool, rows)
-        reason = ("stopping rule (Eq. 10)" if cfg.stop and should_stop([r["val_ll"] for r in self.metrics] + [rec["val_ll"]], cfg.K, cfg.phi) else
-                  "budget max_obs reached" if len(rows) >= cfg.max_obs else "pool exhausted" if len(left) == 0 else
-                  "full baseline trains once" if cfg.strategy == "full" else None)
+        reason = ("full baseline trains once" if cfg.strategy == "full" else
+                  "stopping rule (Eq. 10)" if cfg.stop and should_stop([r["val_ll"] for r in self.metrics] + [rec["val_ll"]], cfg.K, cfg.phi) else
+                  "budget max_obs reached" if len(rows) >= cfg.max_obs else "pool exhausted" if len(left) == 0 else None)
         t = time.perf_counter(); tm["t_select"] = tm["t_oracle"] = 0.0
         if reason is None:
             q = min(cfg.q, cfg.max_obs - len(rows), len(left))
@@ -309,14 +323,14 @@ class Campaign:
 from .taylor import PROPERTY_NAMES
 PROPERTY_KEYS = tuple(PROPERTY_NAMES)
 
-# %% ../nbs/06_loop.ipynb #b8581995
+# %% ../nbs/06_loop.ipynb #fb5d4986
 def load_run(run_dir) -> dict:
     "Config, metrics (dict of arrays) and state of a run directory"
     run_dir = os.fspath(run_dir)
     if not os.path.exists(os.path.join(run_dir, "config.yaml")): raise FileNotFoundError(f"{run_dir} is not a campaign run directory (no config.yaml)")
     cfg = Config.from_yaml(os.path.join(run_dir, "config.yaml"))
     rows = _read_csv(os.path.join(run_dir, "metrics.csv"))
-    met = {k: np.array([float(r[k]) for r in rows]) for k in METRICS}
+    met = {k: np.array([float(r.get(k) or "nan") for r in rows]) for k in METRICS}
     st = os.path.join(run_dir, "state.json")
     return dict(dir=run_dir, config=cfg, metrics=met, state=json.load(open(st)) if os.path.exists(st) else {})
 
