@@ -7,11 +7,11 @@ __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'curves', 'reach', 'efficiency_rat
            'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'make_report']
 
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
-import json, math, os
+import json, os
 import numpy as np
 import torch
 from scipy.optimize import nnls
-from .loop import load_run, run_label, campaign_data, Campaign
+from .loop import load_run, run_label, campaign_data
 from .cnf import CNF
 from .mogp import LMCGP
 from .gsh import default_basis, plot_pole_figures
@@ -154,7 +154,6 @@ def _final_models(r, ds):
 
 def make_report(run_dirs, out_dir, n_targets:int=200, n_samples:int=32, oracle_targets:int=10, dictionary:int=2000, seed:int=0) -> dict:
     "All figures (PNG) and a summary.json for a set of run directories"
-    matplotlib.use("Agg") if not matplotlib.get_backend().lower().startswith(("module://", "inline")) else None
     os.makedirs(out_dir, exist_ok=True)
     runs = [load_run(d) for d in run_dirs]
     if not runs: raise ValueError("no runs to report on")

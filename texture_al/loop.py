@@ -240,9 +240,7 @@ class Campaign:
         rec = dict(iteration=k, n_obs=len(rows)); tm = {}
         t = time.perf_counter()
         if cfg.strategy in ("active", "random"):
-            warm = self.gp is not None
-            self.gp = LMCGP(kernel=cfg.kernel, x_scaler=self.x_scaler, explained=cfg.explained, max_latent=cfg.max_latent, device=self.device).fit(
-                m_obs, P_obs, init=self.gp, iters=cfg.gp_warm_iters if warm else cfg.gp_iters, lr=cfg.gp_lr)
+            self._fit_gp(m_obs, P_obs)
             tm["t_gp"] = time.perf_counter() - t; t = time.perf_counter()
             syn = synthetic_set(self.gp, m_pool, cfg.n_draws, seed=self._seed(k, 1))
             tm["t_synthetic"] = time.perf_counter() - t; t = time.perf_counter()
@@ -254,9 +252,8 @@ class Campaign:
         else:
             tm["t_synthetic"] = 0.0
             if cfg.roundtrip_targets:                                       # a GP on the labels (at most 500, seeded) only judges the round trip
-                warm, jr = self.gp is not None, np.random.default_rng(self._seed(0, 5)).permutation(len(rows))[:500]
-                self.gp = LMCGP(kernel=cfg.kernel, x_scaler=self.x_scaler, explained=cfg.explained, max_latent=cfg.max_latent, device=self.device).fit(
-                    m_obs[jr], P_obs[jr], init=self.gp, iters=cfg.gp_warm_iters if warm else cfg.gp_iters, lr=cfg.gp_lr)
+                jr = np.random.default_rng(self._seed(0, 5)).permutation(len(rows))[:500]
+                self._fit_gp(m_obs[jr], P_obs[jr])
             tm["t_gp"] = time.perf_counter() - t; t = time.perf_counter()
             self.flow = self._new_flow()
             train(self.flow, m_obs, P_obs, val=(self.ds.texture_vector[self.val], self.ds.P[self.val]), epochs=cfg.direct_epochs, batch=cfg.batch,
@@ -299,6 +296,12 @@ class Campaign:
             print(f"[{cfg.strategy}{'/' + cfg.criterion if cfg.strategy == 'active' else ''} seed {cfg.seed}] it {k:3d} | N {len(rows):5d} | val LL {rec['val_ll']:9.3f} | "
                   f"Eq.10 {rec['stop_stat']:.2e} | test NLL {rec['test_nll']:9.3f} | {rec['t_iteration']:.1f} s" + (f" | stopped: {reason}" if reason else ""), flush=True)
         return rec
+
+    def _fit_gp(self, m, P):
+        "Fit the campaign's MOGP, warm-started from the previous iteration's"
+        c = self.cfg
+        self.gp = LMCGP(kernel=c.kernel, x_scaler=self.x_scaler, explained=c.explained, max_latent=c.max_latent, device=self.device).fit(
+            m, P, init=self.gp, iters=c.gp_warm_iters if self.gp is not None else c.gp_iters, lr=c.gp_lr)
 
     def _new_flow(self):
         c = self.cfg
