@@ -1,49 +1,102 @@
 """Campaign benchmark: one whole preset campaign, or one paper-scale iteration, timed step by step.
 
-  PYTHONPATH=. python benchmarks/campaign.py --preset quick          # the quick preset end to end (target: <= 10 min on 2 CPU cores)
-  PYTHONPATH=. python benchmarks/campaign.py --paper-iteration       # one iteration at paper scale (target: <= 30 s on one H100;
-                                                                     #  paper: 11-14 min on a P100). Use --epochs 1 on a CPU and scale.
-The paper-scale iteration uses the shipped quick dataset's textures tiled to 54,480 candidates (small jitter) and N observations
-of it, so it needs no 75k-texture dataset; the timings depend on the sizes, not on the values.
+  PYTHONPATH=. python benchmarks/campaign.py --preset quick
+      the quick preset end to end (target: <= 10 min on 2 CPU cores)
+  PYTHONPATH=. python benchmarks/campaign.py --paper-iteration
+      one iteration at paper scale (target: <= 30 s on one H100; paper: 11-14 min on a P100).
+      Use --epochs 1 on a CPU and scale.
+The paper-scale iteration uses the shipped quick dataset's textures tiled to 54,480 candidates (small jitter)
+and N observations of it, so it needs no 75k-texture dataset; the timings depend on the sizes, not on the values.
 """
+
 import argparse, os, platform, tempfile, time
 import numpy as np, torch
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--preset", default="quick"); ap.add_argument("--paper-iteration", action="store_true")
-ap.add_argument("--n-obs", type=int, default=1000); ap.add_argument("--pool", type=int, default=54480); ap.add_argument("--draws", type=int, default=100)
-ap.add_argument("--epochs", type=int, default=70); ap.add_argument("--gp-iters", type=int, default=40); ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-a = ap.parse_args(); dev = torch.device(a.device)
-name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
+ap.add_argument("--preset", default="quick")
+ap.add_argument("--paper-iteration", action="store_true")
+ap.add_argument("--n-obs", type=int, default=1000)
+ap.add_argument("--pool", type=int, default=54480)
+ap.add_argument("--draws", type=int, default=100)
+ap.add_argument("--epochs", type=int, default=70)
+ap.add_argument("--gp-iters", type=int, default=40)
+ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+a = ap.parse_args()
+dev = torch.device(a.device)
+name = (
+    torch.cuda.get_device_name(dev)
+    if dev.type == "cuda"
+    else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
+)
 print(f"device: {name}; torch {torch.__version__}")
+
+
 def sync():
-    if dev.type == "cuda": torch.cuda.synchronize()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
 
 if not a.paper_iteration:
     from texture_al.loop import Campaign, Config
-    cfg = Config.preset(a.preset, device=a.device)
+
+    cfg = Config.from_preset(a.preset, device=a.device)
     with tempfile.TemporaryDirectory() as d:
-        t = time.perf_counter(); c = Campaign(cfg, os.path.join(d, "run"), verbose=False); c.run(progress=False); total = time.perf_counter() - t
-    m = c.metrics; steps = ("t_gp", "t_synthetic", "t_cnf", "t_eval", "t_select", "t_oracle")
+        t = time.perf_counter()
+        c = Campaign(cfg, os.path.join(d, "run"), verbose=False)
+        c.run(progress=False)
+        total = time.perf_counter() - t
+    m = c.metrics
+    steps = ("t_gp", "t_synthetic", "t_cnf", "t_eval", "t_select", "t_oracle")
     print(f"preset {a.preset}: {len(m)} iterations, {len(c.obs)} observations, {total:.1f} s in all")
     print("per iteration, median s: " + ", ".join(f"{k[2:]} {np.median([r[k] for r in m]):.3f}" for k in steps))
-    print(f"RATIO to the 10-min target: {total/600:.3f}")
+    print(f"RATIO to the 10-min target: {total / 600:.3f}")
 else:
     from texture_al.data import example_dataset
     from texture_al.mogp import LMCGP, select
-    from texture_al.cnf import CNF, train, synthetic_set
-    ex = example_dataset("quick"); base = ex.texture_vector[ex.indices("pool")]; Pb = ex.P[ex.indices("pool")]
-    reps = -(-a.pool // len(base)); rng = np.random.default_rng(0)
-    pool = np.repeat(base, reps, 0)[:a.pool] + 1e-3*rng.normal(size=(a.pool, 36)); Ppool = np.repeat(Pb, reps, 0)[:a.pool]
-    obs = rng.choice(a.pool, a.n_obs, replace=False); val = ex.indices("val")
+    from texture_al.cnf import CNF, train
+    from texture_al.mogp import synthetic_set
+
+    ex = example_dataset("quick")
+    base = ex.texture_vector[ex.indices("pool")]
+    Pb = ex.P[ex.indices("pool")]
+    reps = -(-a.pool // len(base))
+    rng = np.random.default_rng(0)
+    pool = np.repeat(base, reps, 0)[: a.pool] + 1e-3 * rng.normal(size=(a.pool, 36))
+    Ppool = np.repeat(Pb, reps, 0)[: a.pool]
+    obs = rng.choice(a.pool, a.n_obs, replace=False)
+    val = ex.indices("val")
     T = {}
-    sync(); t = time.perf_counter(); gp = LMCGP(device=dev).fit(pool[obs], Ppool[obs], iters=a.gp_iters); sync(); T["gp fit"] = time.perf_counter() - t
-    sync(); t = time.perf_counter(); syn = synthetic_set(gp, pool, a.draws, seed=0); sync(); T["synthetic set"] = time.perf_counter() - t
+    sync()
+    t = time.perf_counter()
+    gp = LMCGP(device=dev).fit(pool[obs], Ppool[obs], iters=a.gp_iters)
+    sync()
+    T["gp fit"] = time.perf_counter() - t
+    sync()
+    t = time.perf_counter()
+    syn = synthetic_set(gp, pool, a.draws, seed=0)
+    sync()
+    T["synthetic set"] = time.perf_counter() - t
     flow = CNF(blocks=20).to(dev)
-    sync(); t = time.perf_counter(); train(flow, pool, syn, epochs=a.epochs, progress=False); sync(); T["cNF train"] = time.perf_counter() - t
-    sync(); t = time.perf_counter(); flow.log_prob(ex.texture_vector[val], ex.P[val]); sync(); T["validation"] = time.perf_counter() - t
-    sync(); t = time.perf_counter(); select(gp, pool, criterion="max_logdet", exclude=obs); sync(); T["select"] = time.perf_counter() - t
+    sync()
+    t = time.perf_counter()
+    train(flow, pool, syn, epochs=a.epochs, progress=False)
+    sync()
+    T["cNF train"] = time.perf_counter() - t
+    sync()
+    t = time.perf_counter()
+    flow.log_prob(ex.texture_vector[val], ex.P[val])
+    sync()
+    T["validation"] = time.perf_counter() - t
+    sync()
+    t = time.perf_counter()
+    select(gp, pool, criterion="max_logdet", exclude=obs)
+    sync()
+    T["select"] = time.perf_counter() - t
     tot = sum(T.values())
     print(f"paper-scale iteration: pool {a.pool}, N {a.n_obs}, S {a.draws}, {a.epochs} epochs, GP {a.gp_iters} steps")
-    for k, v in T.items(): print(f"  {k:14s} {v:8.1f} s")
-    print(f"total {tot:.1f} s; RATIO to the 30-s target {tot/30:.1f}; to the paper's ~12.5 min on a P100 {tot/750:.2f}")
+    for k, v in T.items():
+        print(f"  {k:14s} {v:8.1f} s")
+    print(
+        f"total {tot:.1f} s; RATIO to the 30-s target {tot / 30:.1f}; to the paper's ~12.5 min on a P100 "
+        f"{tot / 750:.2f}"
+    )
