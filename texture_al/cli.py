@@ -48,7 +48,7 @@ def config_from_args(a):
             over[k.strip()] = yaml.safe_load(v)
         except yaml.YAMLError:
             raise ValueError(f"--set {kv!r}: the value is not valid YAML") from None
-    for k in ("strategy", "criterion", "dataset", "device"):
+    for k in ("strategy", "criterion", "dataset", "device", "oracle", "retries", "sim_timeout"):
         if getattr(a, k, None) is not None:
             over[k] = getattr(a, k)
     unknown = sorted(set(over) - set(asdict(cfg)))
@@ -97,7 +97,7 @@ def _run(a):
             camp = Campaign(cfg, Path(a.out) / name, executor=executor, verbose=not a.quiet)
             _run_campaign(camp, a.quiet)
             print(camp.status())
-            print(f"  {time.perf_counter() - t:.1f} s; next: texture-al report {Path(a.out)}/* --out {a.out}/report")
+            print(f'  {time.perf_counter() - t:.1f} s; next: texture-al report "{Path(a.out)}/*" --out {a.out}/report')
     finally:
         if client is not None:
             client.close()
@@ -271,6 +271,9 @@ def _campaign_parsers(sub):
     q.add_argument("--criterion", default=None, help="max_logdet | greedy_logdet | ivr | random")
     q.add_argument("--dataset", default=None, help="example name or dataset path")
     q.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:<index>")
+    q.add_argument("--oracle", default=None, help="taylor | 'cmd:<command {input} {output}>' | py:<module>:<callable>")
+    q.add_argument("--retries", type=int, default=None, help="further attempts of a failed simulation (default 1)")
+    q.add_argument("--sim-timeout", type=float, default=None, help="seconds per simulation of a cmd: oracle")
     q.add_argument("--seeds", default=None, help="comma-separated seeds, one campaign each")
     q.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any config setting (repeatable)")
     q.add_argument("--dask", default=None, help="run oracle calls on Dask: 'local' or a scheduler address")

@@ -213,6 +213,92 @@ class CNF(nn.Module):
             raise ValueError(f"{path} is not a texture_al CNF checkpoint") from None
 
 # %% ../nbs/05_cnf.ipynb #c0e192b5
+def _training_tensors(flow: CNF, m, P) -> tuple:
+    "Standardized training textures (n, dim) and draws (n, S, cond_dim) on the flow's device, after checks"
+    m = np.asarray(m, dtype=np.float64)
+    P = np.asarray(P.cpu() if torch.is_tensor(P) else P, dtype=np.float32)
+    if P.ndim == 2:
+        P = P[:, None, :]
+    d = flow.config["cond_dim"]
+    if P.ndim != 3 or len(P) != len(m):
+        raise ValueError(f"P must be (n, {d}) or (n, S, {d}) with n = {len(m)}, got {P.shape}")
+    if P.shape[2] != d:
+        raise ValueError(f"P has {P.shape[2]} properties, the flow is conditioned on {d}")
+    if not np.isfinite(P).all():
+        raise ValueError("P contains NaN or inf: drop failed simulations before training")
+    if flow.m_scaler is None:
+        flow.set_scalers(m, P)
+    ms = flow._prep(m=m)[0]
+    return ms, torch.as_tensor(flow.P_scaler.transform(P, dtype=np.float32), device=flow.device)
+
+
+def _epoch(flow: CNF, opt, ms, Ps, gen, batch: int, clip, input_noise: float):
+    "One pass over the textures, each with one of its draws; the mean loss, or None at a non-finite loss or gradient"
+    flow.train()
+    dev, n = flow.device, len(ms)
+    perm = torch.randperm(n, generator=gen).to(dev)
+    draw = torch.randint(Ps.shape[1], (n,), generator=gen).to(dev)
+    total = 0.0
+    for s in range(0, n, batch):
+        i = perm[s : s + batch]
+        x = ms[i]
+        if input_noise > 0:
+            x = x + input_noise * torch.randn(x.shape, generator=gen).to(dev)
+        loss = flow._nll_scaled(x, Ps[i, draw[i]])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(flow.parameters(), clip) if clip else torch.tensor(0.0)
+        if not (torch.isfinite(loss) and torch.isfinite(gn)):
+            return None
+        opt.step()
+        total += float(loss.detach()) * len(i)
+    return total / n
+
+
+class _LastGood:
+    "The last epoch's weights and optimizer state that were finite; restores them (and halves lr) after a divergence"
+
+    def __init__(self, flow: CNF, opt, max_recoveries: int):
+        self.flow, self.opt, self.left = flow, opt, max_recoveries
+        self.keep()
+
+    def keep(self):
+        self.state = (copy.deepcopy(self.flow.state_dict()), copy.deepcopy(self.opt.state_dict()))
+
+    def restore(self, epoch: int):
+        lr = self.opt.param_groups[0]["lr"]
+        if self.left == 0:
+            raise RuntimeError(f"training diverged too often; lower lr (now {lr:.2e}) or raise clipping")
+        self.left -= 1
+        self.flow.load_state_dict(self.state[0])
+        self.opt.load_state_dict(self.state[1])
+        for g in self.opt.param_groups:
+            g["lr"] *= 0.5
+        msg = f"non-finite loss or gradient in epoch {epoch}: restored the last good epoch, learning rate halved to "
+        warnings.warn(msg + f"{lr * 0.5:.2e}", RuntimeWarning)
+
+
+class _BestOnValidation:
+    "Early stopping: the weights of the best validation NLL so far, and whether `patience` epochs passed without one"
+
+    def __init__(self, patience: int = None):
+        self.patience, self.best, self.state, self.since = patience, math.inf, None, 0
+
+    def update(self, flow: CNF, val_nll: float):
+        if val_nll < self.best:
+            self.best, self.state, self.since = val_nll, copy.deepcopy(flow.state_dict()), 0
+        else:
+            self.since += 1
+
+    @property
+    def stop(self) -> bool:
+        return self.patience is not None and self.state is not None and self.since >= self.patience
+
+    def restore(self, flow: CNF):
+        if self.patience is not None and self.state is not None:
+            flow.load_state_dict(self.state)
+
+
 def train(
     flow: CNF,  # the flow to train (in place); its scalers are fitted on the first call
     m,  # training textures (n, dim)
@@ -228,100 +314,36 @@ def train(
     max_recoveries: int = 5,  # divergences survived (restore the last good epoch) before giving up
     progress: bool = True,  # a tqdm bar
 ) -> list:
-    """Train `flow` on textures m (n, dim) with labels P (n, cond_dim) or synthetic draws P (n, S, cond_dim); returns
-    per-epoch history"""
-    m = np.asarray(m, dtype=np.float64)
-    P = np.asarray(P.cpu() if torch.is_tensor(P) else P, dtype=np.float32)
-    if P.ndim == 2:
-        P = P[:, None, :]
-    if P.ndim != 3 or len(P) != len(m):
-        raise ValueError(
-            f"P must be (n, {flow.config['cond_dim']}) or (n, S, {flow.config['cond_dim']}) with n = {len(m)}, got "
-            f"{P.shape}"
-        )
-    if P.shape[2] != flow.config["cond_dim"]:
-        raise ValueError(f"P has {P.shape[2]} properties, the flow is conditioned on {flow.config['cond_dim']}")
-    if not np.isfinite(P).all():
-        raise ValueError("P contains NaN or inf: drop failed simulations before training")
-    if flow.m_scaler is None:
-        flow.set_scalers(m, P)
-    ms = flow._prep(m=m)[0]
-    dev = flow.device
-    Ps = torch.as_tensor(flow.P_scaler.transform(P, dtype=np.float32), device=dev)
-    vm = vP = None
-    if val is not None:
-        vm, vP = val
+    "Train `flow` by maximum likelihood, with divergence recovery and optional early stopping; per-epoch history"
+    from tqdm.auto import tqdm
+
+    ms, Ps = _training_tensors(flow, m, P)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     opt = torch.optim.Adam(flow.parameters(), lr=lr)
-    good = (copy.deepcopy(flow.state_dict()), copy.deepcopy(opt.state_dict()))
-    recoveries, best, since_best, hist = 0, (math.inf, None), 0, []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc="cNF training", leave=False)
-    n, S = len(ms), P.shape[1]
+    last_good, best, hist = _LastGood(flow, opt, max_recoveries), _BestOnValidation(patience), []
+    bar = tqdm(total=epochs, desc="cNF training", leave=False, disable=not progress)
     for ep in range(epochs):
-        flow.train()
-        perm = torch.randperm(n, generator=gen).to(dev)
-        draw = torch.randint(S, (n,), generator=gen).to(dev)
-        tot, cnt, failed = 0.0, 0, False
-        for s in range(0, n, batch):
-            i = perm[s : s + batch]
-            x = ms[i]
-            if input_noise > 0:
-                x = x + input_noise * torch.randn(x.shape, generator=gen).to(dev)
-            loss = flow._nll_scaled(x, Ps[i, draw[i]])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            gn = torch.nn.utils.clip_grad_norm_(flow.parameters(), clip) if clip else torch.tensor(0.0)
-            if not (torch.isfinite(loss) and torch.isfinite(gn)):
-                failed = True
-                break
-            opt.step()
-            tot += float(loss.detach()) * len(i)
-            cnt += len(i)
-        if failed:
-            recoveries += 1
-            if recoveries > max_recoveries:
-                raise RuntimeError(
-                    f"training diverged {recoveries} times; lower lr (now {opt.param_groups[0]['lr']:.2e}) or raise "
-                    f"clipping"
-                )
-            flow.load_state_dict(good[0])
-            opt.load_state_dict(good[1])
-            for g in opt.param_groups:
-                g["lr"] *= 0.5
-            warnings.warn(
-                f"non-finite loss or gradient in epoch {ep}: restored the last good epoch, learning rate halved to "
-                f"{opt.param_groups[0]['lr']:.2e}",
-                RuntimeWarning,
-            )
+        loss = _epoch(flow, opt, ms, Ps, gen, batch, clip, input_noise)
+        if loss is None:
+            last_good.restore(ep)
             hist.append(dict(epoch=ep, train_nll=math.nan, val_nll=math.nan, recovered=True))
             continue
-        good = (copy.deepcopy(flow.state_dict()), copy.deepcopy(opt.state_dict()))
-        rec = dict(epoch=ep, train_nll=tot / cnt - flow.m_scaler.log_abs_det_jacobian(), recovered=False)
-        if vm is not None:
+        last_good.keep()
+        rec = dict(epoch=ep, train_nll=loss - flow.m_scaler.log_abs_det_jacobian(), recovered=False)
+        if val is not None:
             flow.eval()
-            rec["val_nll"] = float(-flow.log_prob(vm, vP).mean())
-            if rec["val_nll"] < best[0]:
-                best, since_best = (rec["val_nll"], copy.deepcopy(flow.state_dict())), 0
-            else:
-                since_best += 1
+            rec["val_nll"] = float(-flow.log_prob(*val).mean())
+            best.update(flow, rec["val_nll"])
         hist.append(rec)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(train=f"{rec['train_nll']:.3f}", val=f"{rec.get('val_nll', math.nan):.3f}")
-        if patience is not None and vm is not None and since_best >= patience:
+        bar.update(1)
+        bar.set_postfix(train=f"{rec['train_nll']:.3f}", val=f"{rec.get('val_nll', math.nan):.3f}")
+        if best.stop:
             break
-    if bar is not None:
-        bar.close()
-    if patience is not None and best[1] is not None:
-        flow.load_state_dict(best[1])
+    bar.close()
+    best.restore(flow)
     flow.eval()
     flow.history = flow.history + hist
     return hist
-
 
 # %% ../nbs/05_cnf.ipynb #4201574b
 def roundtrip(

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'SETTING_RULES', 'PRESETS', 'DIRECT', 'METRICS', 'NEW_STATE', 'stop_statistic', 'should_stop', 'Config',
-           'check_setting', 'campaign_data', 'campaign_splits', 'distinct_rows', 'DatasetOracle', 'InlineExecutor',
+           'check_setting', 'campaign_data', 'campaign_splits', 'distinct_rows', 'simulate', 'InlineExecutor',
            'open_run_dir', 'Campaign', 'run_label', 'progress_line', 'load_run', 'run_status', 'load_models', 'curves',
            'format_curves']
 
@@ -17,11 +17,12 @@ from dataclasses import dataclass, asdict
 import numpy as np
 import torch
 import yaml
-from .data import CPDataset, example_dataset, load_dataset, read_table
+from .data import CPDataset, example_dataset, load_dataset, read_table, save_dataset
 from .mogp import LMCGP, select, synthetic_set, CRITERIA, KERNELS
 from .cnf import CNF, train, roundtrip, ACTIVATIONS, BLOCKS
 from .scaling import Scaler
-from .rundir import RunDir, RunDirError, OBSERVATION_COLUMNS
+from .rundir import RunDir, RunDirError, OBSERVATION_COLUMNS, FAILURE_COLUMNS
+from .oracles import CommandOracle, OracleError, check_result, check_template, make_oracle
 from .taylor import PROPERTY_NAMES
 
 # %% ../nbs/06_loop.ipynb #50f935aa
@@ -85,6 +86,9 @@ class Config:
     roundtrip_targets: int = 50  # per-iteration round trip on the first test targets (0: off)
     roundtrip_samples: int = 16  # designs per round-trip target
     device: str = "auto"  # auto | cpu | cuda | cuda:<index>
+    oracle: str = "taylor"  # taylor | cmd:<command with {input} and {output}> | py:<module>:<callable>
+    retries: int = 1  # further attempts after a failed simulation, before it is recorded as failed
+    sim_timeout: float = None  # seconds per simulation of a `cmd:` oracle (None: no limit)
     preset: str = None  # the preset these settings started from (a label)
 
     @classmethod
@@ -178,6 +182,9 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     roundtrip_targets=("int", 0, _BIG),
     roundtrip_samples=("int", 1, 100_000),
     device=("device",),
+    oracle=("oracle",),
+    retries=("int", 0, 100),
+    sim_timeout=("positive?", 1e9),
     preset=("text?",),
 )
 
@@ -199,6 +206,11 @@ def check_setting(name: str, value):
         bad("must be a non-empty text")
     if kind == "device" and not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
         bad("is not auto, cpu, cuda or cuda:<index>")
+    if kind == "oracle":
+        if not isinstance(value, str) or not (value == "taylor" or value.startswith(("cmd:", "py:"))):
+            bad("is not 'taylor', 'cmd:<command with {input} and {output}>' or 'py:<module>:<callable>'")
+        if value.startswith("cmd:"):
+            check_template(value[4:].strip())
     if kind == "choice" and not (isinstance(value, str) and value in args[0]):
         bad(f"is not one of {args[0]}")
     if kind == "int":
@@ -263,14 +275,18 @@ def distinct_rows(m, rows) -> np.ndarray:
     return np.asarray(rows)[np.sort(first)]
 
 
-class DatasetOracle:
-    "Labels of dataset rows: a lookup where labelled, else the Taylor oracle on the stored orientations"
-
-    def __init__(self, ds: CPDataset, oracle=None):
-        self.ds, self.oracle = ds, oracle
-
-    def __call__(self, rows) -> np.ndarray:
-        return np.array(self.ds.label(np.atleast_1d(rows), self.oracle), dtype=np.float64)
+def simulate(oracle, texture, texture_id, retries: int = 1) -> tuple:
+    """One texture through the oracle, retried: (properties, None, attempts) or (None, reason, attempts).
+    Executors run this function, so they receive the texture, never the dataset."""
+    reason = None
+    for attempt in range(1, retries + 2):
+        try:
+            if isinstance(oracle, CommandOracle):
+                return oracle.run_one(texture, str(texture_id)), None, attempt
+            return check_result(oracle(texture), 1)[0], None, attempt
+        except Exception as err:  # a failing simulator is recorded, not fatal (Ctrl-C still stops everything)
+            reason = str(err) if isinstance(err, OracleError) else f"{type(err).__name__}: {err}"
+    return None, reason, retries + 1
 
 
 class InlineExecutor(Executor):
@@ -331,7 +347,7 @@ class Campaign:
         cfg: Config,  # the settings, validated before anything is created or simulated
         out_dir,  # the run directory: created, or continued when it holds the same config
         executor: Executor = None,  # runs the oracle calls (default: inline; a Dask executor for clusters)
-        oracle=None,  # dataset rows -> (n, 54) properties (default: the dataset's labels or the Taylor model)
+        oracle=None,  # TextureSet -> (n, 54) properties (default: `cfg.oracle`); labels in the dataset are looked up
         ds: CPDataset = None,  # the dataset (default: the one `cfg.dataset` names)
         verbose: bool = True,  # print one line per iteration
     ):
@@ -342,11 +358,12 @@ class Campaign:
         self.candidates = distinct_rows(self.ds.texture_vector, self.pool)  # duplicates never fill a batch
         if cfg.strategy != "full" and cfg.n_init > len(self.candidates):
             raise ValueError(f"config: n_init = {cfg.n_init} exceeds the {len(self.candidates)} distinct pool textures")
+        workdir = RunDir(out_dir).file("simulations")  # where a `cmd:` oracle runs (nothing is created yet)
+        self.oracle = oracle or make_oracle(cfg.oracle, timeout=cfg.sim_timeout, workdir=workdir)
+        self.executor = executor or InlineExecutor()
+        self._label_evaluation_sets()  # the validation and test sets are needed before anything else
         self.run_dir = open_run_dir(cfg, out_dir)
         self.dir = self.run_dir.path
-        self.oracle = oracle or DatasetOracle(self.ds)
-        self.executor = executor or InlineExecutor()
-        self._label_evaluation_sets()
         self.x_scaler = Scaler.fit(self.ds.texture_vector[self.pool]) if cfg.standardize_inputs else None
         self.gp = self.flow = None
         self._load()
@@ -358,11 +375,31 @@ class Campaign:
         return cls(cfg, out_dir, executor, oracle, ds, verbose)
 
     def _label_evaluation_sets(self):
-        "Validation and test labels, simulated once (through the campaign's oracle) if the dataset lacks them"
-        todo = [r for r in np.concatenate([self.val, self.test]) if not self.ds.labelled[r]]
-        if todo:
-            self.ds.P[todo] = self.oracle(todo)
-            self.ds.labelled[todo] = True
+        """Validation and test labels the dataset lacks, simulated once through the campaign's oracle and stored in the
+        dataset file (an .h5 dataset) so that later campaigns reuse them"""
+        todo = [int(r) for r in np.concatenate([self.val, self.test]) if not self.ds.labelled[r]]
+        if not todo:
+            return
+        self._require_orientations(todo)
+        futures = {self.executor.submit(simulate, self.oracle, self.ds.textures.subset([r]), r, self.cfg.retries): r
+                   for r in todo}  # fmt: skip
+        for f in as_completed(futures):
+            P, reason, _ = f.result()
+            if P is None:
+                raise OracleError(
+                    f"the validation or test texture in row {futures[f]} could not be simulated: {reason}"
+                )
+            self.ds.P[futures[f]], self.ds.labelled[futures[f]] = P, True
+        if self.cfg.dataset.endswith((".h5", ".hdf5")) and os.path.exists(self.cfg.dataset):
+            save_dataset(self.ds, self.cfg.dataset)
+
+    def _require_orientations(self, rows):
+        "DatasetError-style ValueError when unlabelled rows have no orientations to simulate"
+        if self.ds.textures is None:
+            raise ValueError(
+                f"dataset rows {list(rows)[:5]} have no label and the dataset has no orientations to simulate; "
+                "use a dataset with orientations (texture-al data generate, texture-al pool)"
+            )
 
     def _load(self):
         "Read state, observations, metrics and the latest models back from the run directory"
@@ -381,6 +418,7 @@ class Campaign:
                 )
             self.obs[row] = P
             self.ds.P[row], self.ds.labelled[row] = P, True
+        self.failed = {int(r["row"]): r["reason"] for r in rd.rows("failures", FAILURE_COLUMNS)}
         rows = rd.rows("metrics", METRICS, required=("iteration", "n_obs"))
         self._metrics_on_disk = {int(r["iteration"]) for r in rows}
         self.metrics = [_typed(r) for r in rows if r["iteration"] < self.state["iteration"]]
@@ -394,6 +432,11 @@ class Campaign:
     def observed(self) -> np.ndarray:
         "Dataset rows simulated so far, ascending"
         return np.array(sorted(self.obs), dtype=np.int64)
+
+    @property
+    def remaining(self) -> np.ndarray:
+        "Candidates neither simulated nor failed"
+        return np.setdiff1d(self.candidates, np.array(sorted(set(self.obs) | set(self.failed)), dtype=np.int64))
 
     @property
     def done(self) -> bool:
@@ -435,18 +478,35 @@ class Campaign:
         return self._finish(rec, reason)
 
     def observe(self, rows):
-        "Stage 8: simulate the rows not yet observed; each result is appended (and fsynced) as it arrives"
-        todo = [int(r) for r in rows if int(r) not in self.obs]
-        futures = {self.executor.submit(self.oracle, [r]): r for r in todo}
+        """Stage 8: simulate the rows not yet observed or failed, concurrently on the executor; labels already in the
+        dataset are looked up. Each result, or failure after `retries`, is appended (and fsynced) as it arrives."""
+        todo = [int(r) for r in rows if int(r) not in self.obs and int(r) not in self.failed]
+        for r in [r for r in todo if self.ds.labelled[r]]:
+            self._record(r, self.ds.P[r], None, 0)
+        todo = [r for r in todo if not self.ds.labelled[r]]
+        if todo:
+            self._require_orientations(todo)
+        futures = {self.executor.submit(simulate, self.oracle, self.ds.textures.subset([r]), r, self.cfg.retries): r
+                   for r in todo}  # fmt: skip
         for f in as_completed(futures):
-            r = futures[f]
-            P = np.asarray(f.result(), dtype=np.float64).reshape(-1)
-            if P.shape != (len(PROPERTY_NAMES),) or not np.isfinite(P).all():
-                raise RuntimeError(f"the oracle returned an invalid result for row {r}: {P[:4]}...")
-            row = dict(iteration=self.state["iteration"], row=r, **dict(zip(PROPERTY_NAMES, P.tolist())))
-            self.run_dir.append("observations", OBSERVATION_COLUMNS, row)
-            self.obs[r] = P
-            self.ds.P[r], self.ds.labelled[r] = P, True
+            self._record(futures[f], *f.result())
+
+    def _record(self, r: int, P, reason, attempts: int):
+        "Append one simulation's result to observations.csv, or its failure to failures.csv"
+        it = self.state["iteration"]
+        if P is None:
+            self.run_dir.append(
+                "failures", FAILURE_COLUMNS, dict(iteration=it, row=r, attempts=attempts, reason=reason)
+            )
+            self.failed[r] = reason
+            if self.verbose:
+                print(f"  simulation of row {r} failed after {attempts} attempt(s): {reason}", flush=True)
+            return
+        self.run_dir.append(
+            "observations", OBSERVATION_COLUMNS, dict(iteration=it, row=r, **dict(zip(PROPERTY_NAMES, P)))
+        )
+        self.obs[r] = np.asarray(P, dtype=np.float64)
+        self.ds.P[r], self.ds.labelled[r] = P, True
 
     def run(self, max_iterations: int = None, progress: bool = True) -> list:
         "Step until the campaign stops (or for max_iterations); returns all metrics rows"
@@ -471,15 +531,23 @@ class Campaign:
 def initial_design(self: Campaign):
     "Stage 0: n_init random distinct pool textures (the whole pool for `full`), simulated"
     rng = np.random.default_rng(self._seed(0, 0))
-    if self.cfg.strategy == "full":
-        rows = self.pool
-    else:
-        rows = rng.choice(self.candidates, self.cfg.n_init, replace=False)
-    self.state["pending"] = [int(i) for i in rows]
-    self.run_dir.write_state(self.state)
-    self.observe(rows)
+    need = len(self.pool) if self.cfg.strategy == "full" else self.cfg.n_init
+    while len(self.obs) < need and len(self.remaining):  # failed simulations are replaced by new random picks
+        n = need - len(self.obs) if self.cfg.strategy != "full" else len(self.remaining)
+        rows = (
+            self.remaining
+            if self.cfg.strategy == "full"
+            else rng.choice(self.remaining, min(n, len(self.remaining)), replace=False)
+        )
+        self.state["pending"] = [int(i) for i in rows]
+        self.run_dir.write_state(self.state)
+        self.observe(rows)
+        if self.cfg.strategy == "full":
+            break
     self.state["pending"] = []
     self.run_dir.write_state(self.state)
+    if len(self.obs) < 2:
+        raise OracleError(f"only {len(self.obs)} initial simulation(s) succeeded; see {self.run_dir.file('failures')}")
 
 
 @patch
@@ -571,7 +639,7 @@ def stop_reason(self: Campaign, rec: dict):
         return "stopping rule (Eq. 10)"
     if len(self.obs) >= c.max_obs:
         return "budget max_obs reached"
-    if not len(np.setdiff1d(self.candidates, self.observed)):
+    if not len(self.remaining):
         return "pool exhausted"
     return None
 
@@ -580,11 +648,11 @@ def stop_reason(self: Campaign, rec: dict):
 def select_next(self: Campaign) -> np.ndarray:
     "Stage 7: the next q distinct pool textures to simulate (by the criterion, or at random)"
     c, k = self.cfg, self.state["iteration"]
-    left = np.setdiff1d(self.candidates, self.observed)
+    left = self.remaining
     q = min(c.q, c.max_obs - len(self.obs), len(left))
     if c.strategy != "active":
         return np.random.default_rng(self._seed(k, 3)).choice(left, q, replace=False)
-    done = np.isin(self.candidates, self.observed)
+    done = ~np.isin(self.candidates, left)  # simulated or failed
     pos = select(self.gp, self.ds.texture_vector[self.candidates], q=q, criterion=c.criterion,
                  exclude=np.flatnonzero(done), seed=self._seed(k, 3), n_reference=c.n_reference)  # fmt: skip
     return self.candidates[pos]
@@ -619,7 +687,9 @@ def _finish(self: Campaign, rec: dict, reason) -> dict:
     self.run_dir.write_state(self.state)
     self.run_dir.prune_checkpoints(keep=k)
     if self.verbose:
-        print(progress_line(self.cfg, rec, reason), flush=True)
+        from tqdm.auto import tqdm
+
+        tqdm.write(progress_line(self.cfg, rec, reason))  # above the progress bar, not through it
     return self.metrics[-1]
 
 
@@ -653,7 +723,8 @@ def load_run(run_dir) -> dict:
     ]
     metrics = {k: np.array([r[k] for r in rows], dtype=np.float64) for k in METRICS}
     n_obs = len({int(r["row"]) for r in rd.rows("observations", OBSERVATION_COLUMNS)})
-    return dict(dir=rd.path, config=cfg, metrics=metrics, state=state, n_observations=n_obs)
+    failures = rd.rows("failures", FAILURE_COLUMNS)
+    return dict(dir=rd.path, config=cfg, metrics=metrics, state=state, n_observations=n_obs, failures=failures)
 
 
 def run_status(run_dir) -> str:
@@ -662,6 +733,9 @@ def run_status(run_dir) -> str:
     cfg, st, met = r["config"], r["state"], r["metrics"]
     s = f"{r['dir']}: {run_label(cfg)} ({cfg.preset or 'custom'} preset, seed {cfg.seed}), "
     s += f"{st['iteration']} iterations, {r['n_observations']} simulations"
+    if r["failures"]:
+        first = r["failures"][0]
+        s += f", {len(r['failures'])} failed (failures.csv; first, row {int(first['row'])}: {first['reason'][:80]})"
     if len(met["iteration"]):
         s += f"; last val LL {met['val_ll'][-1]:.3f}, test NLL {met['test_nll'][-1]:.3f}"
     if st["stopped"]:

@@ -457,6 +457,44 @@ class _Conditioner:
         self.var = (self.var - g**2).clamp_min(0)
 
 
+class _IVR:
+    "Integrated variance reduction over a reference set: each candidate's score given the data and earlier picks"
+
+    def __init__(self, gp: LMCGP, reference, chunk: int, objective: str):
+        self.gp, self.chunk, self.objective = gp, chunk, objective
+        self.ref = _Conditioner(gp, gp.inputs(reference), chunk)
+        self.KinvR = gp.solve(gp.prior_covariance(gp.train_inputs, self.ref.x))  # (L, N, |R|)
+        self.wt = gp.output_weights()  # trace weight of each latent, data units
+
+    def scores(self, x: torch.Tensor, pool: _Conditioner) -> torch.Tensor:
+        "Summed log-variance (or trace) reduction over the reference set from simulating each candidate: (n,)"
+        gp, ref, tau = self.gp, self.ref, self.gp.tau
+        s = torch.empty(len(x), dtype=gp.dtype, device=gp.device)
+        vr = (ref.var + tau[:, None])[..., None]
+        for a in range(0, len(x), self.chunk):
+            xc = x[a : a + self.chunk]
+            kc = gp.prior_covariance(ref.x, xc) - self.KinvR.transpose(1, 2) @ gp.prior_covariance(gp.train_inputs, xc)
+            for gr, gc in zip(ref.G, pool.G):  # (L, |R|, c): covariance given the data and the earlier picks
+                kc = kc - gr[:, :, None] * gc[:, None, a : a + self.chunk]
+            red = kc**2 / (pool.var[:, a : a + self.chunk] + tau[:, None])[:, None, :]
+            if self.objective == "logdet":
+                s[a : a + self.chunk] = (torch.log(vr) - torch.log((vr - red).clamp_min(1e-300))).sum((0, 1))
+            else:
+                s[a : a + self.chunk] = (self.wt[:, None, None] * red).sum((0, 1))
+        return s
+
+
+def _exclusion(n: int, exclude, q: int) -> np.ndarray:
+    "Boolean mask of the excluded candidates; ValueError when fewer than q are left"
+    if q < 1:
+        raise ValueError(f"q must be >= 1, got {q}")
+    excl = np.zeros(n, bool)
+    excl[np.asarray(list(exclude), dtype=int)] = True
+    if q > (~excl).sum():
+        raise ValueError(f"cannot pick {q} textures: only {(~excl).sum()} unlabelled candidates left")
+    return excl
+
+
 def select(
     gp: LMCGP,  # the fitted forward model
     pool_m,  # candidate textures (n_pool, n_in)
@@ -470,70 +508,43 @@ def select(
     chunk: int = 1024,  # candidates per batch of kernel evaluations (memory)
     return_scores: bool = False,
 ):
-    """Indices of the next q pool textures to simulate (never one in `exclude`); `return_scores` also gives each step's
-    scores (q, n_pool)"""
+    """Positions of the next q candidates to simulate (never one in `exclude`), picked greedily with the GP
+    conditioned on the earlier picks of the batch; `return_scores` also gives each step's scores (q, n_pool)"""
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
     if objective not in ("logdet", "trace"):
         raise ValueError(f"objective must be 'logdet' or 'trace', got {objective!r}")
     n = len(pool_m)
-    excl = np.zeros(n, bool)
-    excl[np.asarray(list(exclude), dtype=int)] = True
-    if q < 1:
-        raise ValueError(f"q must be >= 1, got {q}")
-    if q > (~excl).sum():
-        raise ValueError(f"cannot pick {q} textures: only {(~excl).sum()} unlabelled candidates left")
+    excl = _exclusion(n, exclude, q)
     rng = np.random.default_rng(seed)
     if criterion == "random":
         picks = rng.choice(np.flatnonzero(~excl), q, replace=False)
         return (picks, None) if return_scores else picks
     x = gp.inputs(pool_m)
-    tau = gp.tau
     pool = _Conditioner(gp, x, chunk)
     if criterion == "ivr":
-        if reference is None:
-            reference = np.asarray(pool_m)[rng.choice(n, min(n_reference, n), replace=False)]
-        ref = _Conditioner(gp, gp.inputs(reference), chunk)
-        KinvR = gp.solve(gp.prior_covariance(gp.train_inputs, ref.x))  # (L, N, |R|)
-        wt = gp.output_weights()  # trace weight of each latent, data units
+        reference = (
+            np.asarray(pool_m)[rng.choice(n, min(n_reference, n), replace=False)] if reference is None else reference
+        )
+        ivr = _IVR(gp, reference, chunk, objective)
     picks, scores, excl_t = [], [], torch.as_tensor(excl, device=gp.device)
     for j in range(q if criterion != "max_logdet" else 1):
-        if criterion in ("max_logdet", "greedy_logdet"):
-            s = gp.logdet(pool.var.T)  # full log det, data units
-        else:
-            s = torch.empty(n, dtype=gp.dtype, device=gp.device)
-            vr = ref.var + tau[:, None]
-            for a in range(0, n, chunk):
-                xc = x[a : a + chunk]
-                kc = gp.prior_covariance(ref.x, xc) - KinvR.transpose(1, 2) @ gp.prior_covariance(
-                    gp.train_inputs, xc
-                )  # (L, |R|, c) given data
-                for gr, gc in zip(ref.G, pool.G):
-                    kc = kc - gr[:, :, None] * gc[:, None, a : a + chunk]
-                red = kc**2 / (pool.var[:, a : a + chunk] + tau[:, None])[:, None, :]
-                s[a : a + chunk] = (
-                    (torch.log(vr[..., None]) - torch.log((vr[..., None] - red).clamp_min(1e-300))).sum((0, 1))
-                    if objective == "logdet"
-                    else (wt[:, None, None] * red).sum((0, 1))
-                )
+        s = ivr.scores(x, pool) if criterion == "ivr" else gp.logdet(pool.var.T)  # log det: data units
         scores.append(s.clone())
         s = s.masked_fill(excl_t, -torch.inf)
-        if criterion == "max_logdet":
+        if criterion == "max_logdet":  # the paper's rule: the q largest, without conditioning
             picks = torch.topk(s, q).indices.tolist()
             break
         a = int(torch.argmax(s))
         picks.append(a)
         excl_t[a] = True
-        if j == q - 1:
-            break
-        xa = x[a : a + 1]
-        W = gp.solve(gp.prior_covariance(gp.train_inputs, xa))
-        ga = [g[:, a] for g in pool.G]
-        var_a = pool.var[:, a]
-        c = pool.cross(xa, W, ga)
-        if criterion == "ivr":
-            ref.add(ref.cross(xa, W, ga), var_a)
-        pool.add(c, var_a)
+        if j < q - 1:  # condition the pool (and the reference set) on the pick
+            xa = x[a : a + 1]
+            W = gp.solve(gp.prior_covariance(gp.train_inputs, xa))
+            ga, var_a = [g[:, a] for g in pool.G], pool.var[:, a]
+            if criterion == "ivr":
+                ivr.ref.add(ivr.ref.cross(xa, W, ga), var_a)
+            pool.add(pool.cross(xa, W, ga), var_a)
     picks = np.asarray(picks)
     return (picks, torch.stack(scores)) if return_scores else picks
 

@@ -23,6 +23,7 @@ LAYOUT = dict(
     failures="failures.csv",
     metrics="metrics.csv",
     checkpoints="checkpoints",
+    simulations="simulations",
 )
 OBSERVATION_COLUMNS = ("iteration", "row") + tuple(PROPERTY_NAMES)
 FAILURE_COLUMNS = ("iteration", "row", "attempts", "reason")
@@ -145,7 +146,7 @@ class RunDir:
             os.makedirs(self.file("checkpoints"), exist_ok=True)
 
     def file(self, what: str, *parts) -> str:
-        "Path of a layout entry (`config`, `state`, `observations`, `failures`, `metrics`, `checkpoints`)"
+        "Path of a layout entry (a key of `LAYOUT`), and of `parts` below it"
         return os.path.join(self.path, LAYOUT[what], *parts)
 
     def _need_write(self):
