@@ -338,6 +338,8 @@ def main(argv=None) -> int:
     _campaign_parsers(sub)
     _data_parsers(sub)
     a = p.parse_args(argv)
+    from texture_al.oracles import OracleError
+
     try:
         set_threads(a.threads)
         return a.fn(a)
@@ -346,6 +348,6 @@ def main(argv=None) -> int:
         print(f"\n{msg}",
               file=sys.stderr)  # fmt: skip
         return 130
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, OracleError) as err:
         print(f"texture-al {a.cmd}: error: {err}", file=sys.stderr)
         return 2

@@ -542,6 +542,12 @@ def initial_design(self: Campaign):
         self.state["pending"] = [int(i) for i in rows]
         self.run_dir.write_state(self.state)
         self.observe(rows)
+        if not self.obs and len(self.failed) >= need:  # a broken simulator: stop before it burns through the pool
+            row, why = next(iter(self.failed.items()))
+            raise OracleError(
+                f"all {len(self.failed)} simulations of the initial design failed (row {row}: {why}); "
+                f"fix the simulator, then continue with `texture-al resume {self.dir}`"
+            )
         if self.cfg.strategy == "full":
             break
     self.state["pending"] = []
