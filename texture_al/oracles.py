@@ -120,22 +120,21 @@ class CommandOracle:
             import tempfile
 
             self.workdir = tempfile.mkdtemp(prefix="texture_al-sims-")
-        wd = os.path.join(self.workdir, texture_id)
+        wd = os.path.abspath(os.path.join(self.workdir, texture_id))
         shutil.rmtree(wd, ignore_errors=True)  # a previous attempt's leftovers
         os.makedirs(wd)
         inp, out = os.path.join(wd, "orientations.txt"), os.path.join(wd, "properties.csv")
         write_orientation_file(inp, texture.euler, texture.weights, comment=f"texture id: {texture_id}")
         cmd = self.template.format(input=shlex.quote(inp), output=shlex.quote(out))
-        env = {**os.environ, "TEXTURE_AL_TEXTURE_ID": texture_id}
+        env = {**os.environ, "TEXTURE_AL_TEXTURE_ID": texture_id, "TEXTURE_AL_WORKDIR": wd}
         with open(os.path.join(wd, "stdout.txt"), "w") as so, open(os.path.join(wd, "stderr.txt"), "w") as se:
             try:
-                rc = subprocess.run(
-                    cmd, shell=True, cwd=wd, env=env, stdout=so, stderr=se, timeout=self.timeout
-                ).returncode
+                rc = subprocess.run(cmd, shell=True, env=env, stdout=so, stderr=se, timeout=self.timeout).returncode
             except subprocess.TimeoutExpired:
                 raise OracleError(f"timed out after {self.timeout:g} s (kept {wd})") from None
         if rc != 0:
-            tail = open(os.path.join(wd, "stderr.txt")).read().strip().splitlines()[-2:]
+            with open(os.path.join(wd, "stderr.txt")) as fh:
+                tail = fh.read().strip().splitlines()[-2:]
             raise OracleError(f"exit code {rc}: {' | '.join(tail) or 'no error output'} (kept {wd})")
         try:
             P = read_property_file(out)
