@@ -321,6 +321,11 @@ class LMCGP:
         "The observed textures as model inputs (N, n_in)"
         return self.X
 
+    @property
+    def train_outputs(self) -> np.ndarray:
+        "The observed properties (N, 54), data units"
+        return self.y_scaler.inverse(self.Y.cpu().numpy())
+
     def prior_covariance(self, A: torch.Tensor, B: torch.Tensor = None, diag: bool = False) -> torch.Tensor:
         "Prior covariances of the L latent GPs: (L, |A|, |B|), or their diagonals (L, |A|) with `diag`"
         return self._k(A, B, diag)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['D2_MATRICES', 'IDEAL_COMPONENTS', 'KINDS', 'POLY_RECIPES', 'matrix_to_euler', 'random_orientations',
-           'symmetrize_sample', 'component_orientations', 'misorientation_angle', 'TextureSet', 'candidate_pool',
-           'HullProjector', 'orientation_poles', 'plot_orientation_pole_figures']
+           'symmetrize_sample', 'scatter_orientations', 'component_orientations', 'misorientation_angle', 'TextureSet',
+           'candidate_pool', 'HullProjector', 'orientation_poles', 'plot_orientation_pole_figures']
 
 # %% ../nbs/01_textures.ipynb #c637166f
 from dataclasses import dataclass
@@ -74,18 +74,24 @@ def _resolve(component):
     return e
 
 
+def scatter_orientations(euler, spread_deg: float, seed=None) -> np.ndarray:
+    """Each orientation (Bunge, radians, (n, 3)) rotated once about a random axis by a half-Gaussian angle of scale
+    `spread_deg`"""
+    if spread_deg < 0 or not np.isfinite(spread_deg):
+        raise ValueError(f"spread_deg must be finite and >= 0, got {spread_deg}")
+    g0 = euler_to_matrix(np.asarray(euler, dtype=np.float64).reshape(-1, 3)).numpy()
+    rng = _rng(seed)
+    axis = rng.standard_normal((len(g0), 3))
+    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
+    omega = np.abs(rng.normal(0.0, np.deg2rad(spread_deg), len(g0))) % (2 * np.pi)
+    delta = Rotation.from_axes_angles(axis, omega).to_matrix()
+    return matrix_to_euler(delta @ g0)
+
+
 def component_orientations(component, n: int, spread_deg: float = 0.0, seed=None) -> np.ndarray:
     """`n` orientations (radians) scattered about an ideal `component` (name or Bunge angles, radians) by a Gaussian
     angle `spread_deg`"""
-    if spread_deg < 0 or not np.isfinite(spread_deg):
-        raise ValueError(f"spread_deg must be finite and >= 0, got {spread_deg}")
-    g0 = euler_to_matrix(_resolve(component)).numpy()
-    rng = _rng(seed)
-    axis = rng.standard_normal((n, 3))
-    axis /= np.linalg.norm(axis, axis=1, keepdims=True)
-    omega = np.abs(rng.normal(0.0, np.deg2rad(spread_deg), n)) % (2 * np.pi)
-    delta = Rotation.from_axes_angles(axis, omega).to_matrix()
-    return matrix_to_euler(delta @ g0)
+    return scatter_orientations(np.tile(_resolve(component), (n, 1)), spread_deg, seed)
 
 
 def misorientation_angle(e_a, e_b) -> np.ndarray:
@@ -316,6 +322,11 @@ class HullProjector:
             kind=np.array(["poly"] * len(wts)),
             recipe=np.array(["hull-projection"] * len(wts)),
         )
+
+    def realize(self, m) -> dict:
+        "dict(textures=the projected TextureSet, m=its texture vectors (k, 36), residual=(k,)) for vectors m (k, 36)"
+        pr = self.project(m)
+        return dict(textures=self.textures(pr["weights"]), m=pr["m"], residual=pr["residual"])
 
 
 # %% ../nbs/01_textures.ipynb #435a5138
