@@ -174,6 +174,28 @@ def _report(a):
         print(f"report written to {a.out}/ (figures and summary.json) in {time.perf_counter() - t:.1f} s")
     return 0
 
+# %% ../nbs/08_cli.ipynb #5f49b7a2
+def _design(a):
+    from texture_al.design import Targets, design_run, read_targets, run_oracle, summary, targets_like
+    from texture_al.loop import campaign_data, campaign_splits, load_run
+    from texture_al.realize import MaxEntProjector
+
+    if not a.targets and not a.like:
+        raise ValueError("give the targets: --targets FILE (CSV or YAML) and/or --like SPEC")
+    cfg = load_run(a.run_dir)["config"]  # a missing or empty run directory fails here
+    oracle = run_oracle(a.run_dir, a.oracle, a.out)
+    parts = [read_targets(a.targets)] if a.targets else []
+    ds = campaign_data(cfg) if any(s.startswith("test:") for s in a.like or []) else None
+    rows = campaign_splits(ds, cfg)[2] if ds is not None else None
+    parts += [targets_like(s, ds, rows, oracle) for s in a.like or []]
+    t = time.perf_counter()
+    d = design_run(a.run_dir, Targets.concat(parts), a.out, oracle=oracle, n_designs=a.n_designs,
+                   n_candidates=a.candidates, projector=MaxEntProjector(grains=a.grains, seed=a.seed), seed=a.seed,
+                   progress=not a.quiet)  # fmt: skip
+    print(summary(d))
+    print(f"wrote {a.out}/: designs.csv, orientations/, pole_figures/, summary.txt ({time.perf_counter() - t:.1f} s)")
+    return 0
+
 # %% ../nbs/08_cli.ipynb #48aadfc3
 def _pool(a):
     from texture_al.data import generate_dataset, save_dataset
@@ -295,6 +317,19 @@ def _campaign_parsers(sub):
     q.add_argument("--targets", type=int, default=200, help="test targets for the round trip")
     q.add_argument("--oracle-targets", type=int, default=10)
     q.set_defaults(fn=_report)
+    q = sub.add_parser("design", help="textures for target properties from a campaign's models, realized and verified")
+    q.add_argument("run_dir", help="a campaign's run directory (its latest models are used)")
+    q.add_argument("--targets", default=None, help="CSV or YAML file of target properties by name (partial allowed)")
+    q.add_argument("--like", action="append", metavar="SPEC",
+                   help="a target like a texture: component[:spread], test:<i>, or an orientation file (repeatable)")
+    q.add_argument("--n-designs", type=int, default=3, help="designs per target")
+    q.add_argument("--candidates", type=int, default=512, help="flow proposals per target")
+    q.add_argument("--grains", type=int, default=500, help="grains per realized texture (x4 sample variants)")
+    q.add_argument("--oracle", default=None, help="verify with this oracle instead of the campaign's")
+    q.add_argument("--out", default="designs", help="folder for designs.csv, orientation files and figures")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--quiet", action="store_true")
+    q.set_defaults(fn=_design)
 
 
 def _data_parsers(sub):

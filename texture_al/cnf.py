@@ -311,6 +311,7 @@ def train(
     seed: int = 0,  # batches, draws and input noise
     patience: int = None,  # stop after this many epochs without a better validation NLL, keep the best (None: off)
     input_noise: float = 0.0,  # Gaussian noise added to the standardized m of each batch
+    keep_start: bool = True,  # with patience, for a flow trained before: its incoming weights are the first candidate
     max_recoveries: int = 5,  # divergences survived (restore the last good epoch) before giving up
     progress: bool = True,  # a tqdm bar
 ) -> list:
@@ -321,6 +322,9 @@ def train(
     gen = torch.Generator(device="cpu").manual_seed(seed)
     opt = torch.optim.Adam(flow.parameters(), lr=lr)
     last_good, best, hist = _LastGood(flow, opt, max_recoveries), _BestOnValidation(patience), []
+    if val is not None and patience is not None and keep_start and flow.history:  # a warm start: never worse
+        flow.eval()
+        best.update(flow, float(-flow.log_prob(*val).mean()))
     bar = tqdm(total=epochs, desc="cNF training", leave=False, disable=not progress)
     for ep in range(epochs):
         loss = _epoch(flow, opt, ms, Ps, gen, batch, clip, input_noise)

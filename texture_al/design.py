@@ -7,7 +7,7 @@ __all__ = ['ALIASES', 'R_NAMES', 'TARGET_NAMES', 'r_to_lateral', 'lateral_to_r',
            'targets_from_values', 'read_targets', 'targets_like_textures', 'targets_like_component',
            'targets_like_file', 'targets_like_rows', 'complete', 'free_properties', 'property_loglik', 'realizable',
            'propose', 'target_error', 'Designs', 'design', 'design_rows', 'summary', 'save_designs', 'targets_like',
-           'run_models', 'design_run']
+           'run_models', 'run_oracle', 'design_run']
 
 # %% ../nbs/09_design.ipynb #2a57c6d9
 import csv, difflib, math, os
@@ -552,7 +552,7 @@ def save_designs(d: Designs, out_dir, figures: bool = True) -> str:
             _pole_figure(d, t, os.path.join(out_dir, "pole_figures", f"{d.targets.ids[t]}.png"))
     return out_dir
 
-# %% ../nbs/09_design.ipynb #2d31cd1b
+# %% ../nbs/09_design.ipynb #dffe0688
 def targets_like(spec: str, ds=None, test_rows=None, oracle=None) -> Targets:
     "Targets from a `--like` spec: a component name[:spread], test:<i> (needs ds and test_rows), or an orientation file"
     from texture_al.textures import IDEAL_COMPONENTS
@@ -588,6 +588,15 @@ def run_models(run_dir, device="cpu") -> tuple:
     return flow, gp, run
 
 
+def run_oracle(run_dir, spec: str = None, out_dir=None):
+    "The oracle of a campaign (or the one `spec` names); a `cmd:` simulator works in out_dir/simulations"
+    from texture_al.oracles import make_oracle
+
+    cfg = load_run(run_dir)["config"]
+    workdir = os.path.join(out_dir, "simulations") if out_dir else None
+    return make_oracle(spec or cfg.oracle, timeout=cfg.sim_timeout, workdir=workdir)
+
+
 def design_run(
     run_dir,  # a campaign's run directory (its latest checkpoints are used)
     targets,  # Targets, or the path of a CSV/YAML target file
@@ -596,14 +605,10 @@ def design_run(
     **kwargs,  # passed to `design` (n_designs, n_candidates, n_completions, projector, seed, progress)
 ) -> Designs:
     "Designs for targets from a campaign's latest models, verified with the campaign's oracle (or `oracle`)"
-    from texture_al.oracles import make_oracle
-
     targets = read_targets(targets) if not isinstance(targets, Targets) else targets
     flow, gp, run = run_models(run_dir)
-    cfg = run["config"]
-    workdir = os.path.join(out_dir, "simulations") if out_dir else None
     if oracle is None or isinstance(oracle, str):
-        oracle = make_oracle(oracle or cfg.oracle, timeout=cfg.sim_timeout, workdir=workdir)
+        oracle = run_oracle(run_dir, oracle, out_dir)
     d = design(flow, gp, targets, oracle=oracle, **kwargs)
     d.source = f"{run['dir']} (N = {int(run['metrics']['n_obs'][-1]) if len(run['metrics']['n_obs']) else 0})"
     if out_dir:

@@ -16,7 +16,7 @@ from .rundir import RunDir, OBSERVATION_COLUMNS
 from .cnf import CNF, roundtrip
 from .mogp import LMCGP
 from .gsh import default_basis, plot_pole_figures
-from .textures import HullProjector
+from .realize import MaxEntProjector
 from .taylor import TaylorOracle
 
 # %% ../nbs/07_evaluation.ipynb #6d513b90
@@ -65,15 +65,16 @@ def efficiency_ratio(active_runs, baseline_runs, metric: str = "test_nll") -> di
     )
 
 # %% ../nbs/07_evaluation.ipynb #45b0ddd0
-def oracle_roundtrip(designs, P_targets, projector: HullProjector = None, oracle=None) -> dict:
-    "Project one design per target onto the hull, simulate it with the oracle, relative L2 error (%) against the target"
-    projector = projector or HullProjector()
+def oracle_roundtrip(designs, P_targets, projector=None, oracle=None) -> dict:
+    """Realize one design per target as an orientation set (default `MaxEntProjector`), simulate it with the oracle,
+    relative L2 error (%) against the target"""
+    projector = projector or MaxEntProjector()
     oracle = oracle or TaylorOracle()
-    pr = projector.project(designs)
-    P = oracle(projector.textures(pr["weights"]))
+    real = projector.realize(designs)
+    P = oracle(real["textures"])
     err = 100 * np.linalg.norm(P - P_targets, axis=1) / np.linalg.norm(P_targets, axis=1)
     return dict(
-        P=P, error=err, residual=pr["residual"], p95=float(np.percentile(err, 95)), median=float(np.median(err))
+        P=P, error=err, residual=real["residual"], p95=float(np.percentile(err, 95)), median=float(np.median(err))
     )
 
 # %% ../nbs/07_evaluation.ipynb #756849f0
@@ -245,7 +246,7 @@ def make_report(
     n_targets: int = 200,  # test targets of the round trip
     n_samples: int = 32,  # designs per target
     oracle_targets: int = 10,  # targets whose MAP design is simulated through the hull projection (0: off)
-    dictionary: int = 2000,  # orientations of the hull projection's dictionary
+    grains: int = 500,  # grains of each realized design (texture_al.realize.MaxEntProjector)
     seed: int = 0,
 ) -> dict:
     "All figures (PNG) and a summary.json for a set of run directories; returns the summary"
@@ -267,7 +268,8 @@ def make_report(
     summary["targets"] = posterior_figures(flow0, ds, tgt, rt0["error"], out_dir, seed)
     if oracle_targets:
         k = min(oracle_targets, len(tgt))
-        orr = oracle_roundtrip(map_designs(flow0, P_t[:k], n_samples, seed), P_t[:k], HullProjector(dictionary, seed))
+        designs = map_designs(flow0, P_t[:k], n_samples, seed)
+        orr = oracle_roundtrip(designs, P_t[:k], MaxEntProjector(grains, seed=seed))
         summary["oracle_roundtrip"] = dict(
             strategy=lab0, targets=k, p95=orr["p95"], median=orr["median"], errors=orr["error"].tolist(),
             hull_residual_median=float(np.median(orr["residual"])),

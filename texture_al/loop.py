@@ -72,10 +72,12 @@ class Config:
     warm_epochs: int = None  # flow epochs of each warm-started refit (None: epochs)
     batch: int = 200
     lr: float = 0.01
+    warm_lr: float = None  # Adam's learning rate of warm-started refits (None: lr)
     clip: float = 1.0  # gradient-norm clipping (None: off)
     warm_start: bool = True  # continue training last iteration's flow
     patience: int = None  # early stopping of the GP pipeline's flow on the validation set (None: off)
     input_noise: float = 0.0  # Gaussian noise on standardized m while training the GP pipeline's flow
+    keep_start: bool = True  # with patience: a warm-started flow is kept unless an epoch beats it on validation
     direct_patience: int = 10  # the same two for the direct strategies' flow
     direct_input_noise: float = 0.05
     direct_epochs: int = 200
@@ -168,10 +170,12 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     warm_epochs=("int?", 1, 1_000_000),
     batch=("int", 1, 10_000_000),
     lr=("positive", 10.0),
+    warm_lr=("positive?", 10.0),
     clip=("positive?", 1e6),
     warm_start=("bool",),
     patience=("int?", 1, 1_000_000),
     input_noise=("nonnegative", 10.0),
+    keep_start=("bool",),
     direct_patience=("int", 1, 1_000_000),
     direct_input_noise=("nonnegative", 10.0),
     direct_epochs=("int", 1, 1_000_000),
@@ -235,8 +239,8 @@ PRESETS = {
         blocks=2, hidden=16, epochs=2, direct_epochs=4, direct_patience=2, stop=False,
     ),
     "quick": dict(
-        dataset="quick", n_init=5, max_obs=65, q=2, n_draws=20, blocks=8, hidden=128, epochs=10, warm_epochs=4,
-        patience=3, input_noise=0.05, stop=False,
+        dataset="quick", n_init=5, max_obs=65, q=2, n_draws=20, blocks=8, hidden=128, epochs=10, warm_epochs=10,
+        patience=3, input_noise=0.05, warm_lr=1e-3, stop=False,
     ),
     "paper": dict(
         dataset="paper.h5", n_init=5, max_obs=1100, q=1, n_draws=100, gp_iters=100, gp_warm_iters=40,
@@ -585,19 +589,19 @@ def train_inverse_model(self: Campaign, syn):
     "Stage 3: the cNF on the synthetic set (GP strategies) or directly on the labels (direct strategies)"
     c, seed = self.cfg, self._seed(self.state["iteration"], 2)
     val = (self.ds.texture_vector[self.val], self.ds.P[self.val])
-    common = dict(batch=c.batch, lr=c.lr, clip=c.clip, seed=seed, progress=False)
+    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False)
     if syn is None:
         self.flow = self._new_flow()
         m, P = self.ds.texture_vector[self.observed], self.ds.P[self.observed]
         train(self.flow, m, P, val=val, epochs=c.direct_epochs, patience=c.direct_patience,
-              input_noise=c.direct_input_noise, **common)  # fmt: skip
+              input_noise=c.direct_input_noise, lr=c.lr, **common)  # fmt: skip
         return
     warm = c.warm_start and self.flow is not None
     if not warm:
         self.flow = self._new_flow()
-    epochs = (c.warm_epochs or c.epochs) if warm else c.epochs
-    train(self.flow, self.ds.texture_vector[self.pool], syn, val=val if c.patience else None, epochs=epochs,
-          patience=c.patience, input_noise=c.input_noise, **common)  # fmt: skip
+    epochs, lr = ((c.warm_epochs or c.epochs), (c.warm_lr or c.lr)) if warm else (c.epochs, c.lr)
+    train(self.flow, self.ds.texture_vector[self.pool], syn, val=val if c.patience else None, epochs=epochs, lr=lr,
+          patience=c.patience, input_noise=c.input_noise, keep_start=c.keep_start, **common)  # fmt: skip
 
 
 @patch

@@ -11,7 +11,7 @@ from scipy.special import logsumexp
 from .gsh import default_basis
 from .textures import TextureSet, random_orientations, scatter_orientations, symmetrize_sample
 
-# %% ../nbs/03a_realize.ipynb #ec0f574d
+# %% ../nbs/03a_realize.ipynb #77147f65
 def orientation_atoms(euler) -> np.ndarray:
     "Texture vectors (n, 36) of single orientations (Bunge, radians, (n, 3)), each with its sample-symmetry variants"
     e = np.asarray(euler, dtype=np.float64).reshape(-1, 3)
@@ -42,15 +42,18 @@ def maxent_weights(
         grad = mean - m + eps * lam
         if np.linalg.norm(grad) < tol * (1 + np.linalg.norm(m)):
             break
-        D = A - mean
-        step = np.linalg.solve(D.T @ (D * w[:, None]) + eps * np.eye(len(lam)), grad)
+        heavy = w > 1e-12 * w.max()  # the other atoms add nothing to the Hessian at double precision
+        D = A[heavy] - mean
+        step = np.linalg.solve(D.T @ (D * w[heavy, None]) + eps * np.eye(len(lam)), grad)
         t = min(1.0, 4 * t)  # start near the last accepted step length: fewer evaluations near the boundary
         while dual(lam - t * step) > f - 1e-4 * t * (grad @ step) and t > 1e-8:  # backtracking (Armijo)
             t *= 0.5
         if t <= 1e-8:  # no descent left at machine precision: converged as far as it goes
             break
-        lam = lam - t * step
+        lam, f_old = lam - t * step, f
         f = dual(lam)
+        if f_old - f < 1e-12 * (1 + abs(f)):  # stalled (m outside what the atoms can reach)
+            break
     w = _softmax(A @ lam + log_prior)
     return w, lam, float(np.linalg.norm(w @ A - m))
 
