@@ -245,7 +245,7 @@ def make_report(
     out_dir,  # the report folder (created)
     n_targets: int = 200,  # test targets of the round trip
     n_samples: int = 32,  # designs per target
-    oracle_targets: int = 10,  # targets whose MAP design is simulated through the hull projection (0: off)
+    oracle_targets: int = 10,  # targets whose MAP design is realized and simulated (0: off)
     grains: int = 500,  # grains of each realized design (texture_al.realize.MaxEntProjector)
     seed: int = 0,
 ) -> dict:
@@ -272,7 +272,7 @@ def make_report(
         orr = oracle_roundtrip(designs, P_t[:k], MaxEntProjector(grains, seed=seed))
         summary["oracle_roundtrip"] = dict(
             strategy=lab0, targets=k, p95=orr["p95"], median=orr["median"], errors=orr["error"].tolist(),
-            hull_residual_median=float(np.median(orr["residual"])),
+            realization_residual_median=float(np.median(orr["residual"])),
             surrogate_median_same_targets=float(np.median(rt0["error"][:k])),
         )  # fmt: skip
     with open(os.path.join(out_dir, "summary.json"), "w") as fh:
