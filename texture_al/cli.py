@@ -164,7 +164,12 @@ def _report(a):
         from texture_al.evaluation import make_report
 
         t = time.perf_counter()
-        s = make_report(dirs, a.out, n_targets=a.targets, oracle_targets=a.oracle_targets)
+        s = make_report(
+            dirs, a.out, n_targets=a.targets, oracle_targets=a.oracle_targets, judge=a.judge, judge_obs=a.judge_obs
+        )
+        j = s["judge"]
+        who = f"one GP fitted on {j['n_obs']} pool textures" if j["kind"] == "common" else "each run's own GP"
+        print(f"round trips judged by {who}")
         for k, v in s["efficiency"].items():
             print(_efficiency_line(k, v))
         if "oracle_roundtrip" in s:
@@ -316,6 +321,9 @@ def _campaign_parsers(sub):
     q.add_argument("--out", default=None, help="also write the paper's figures and summary.json here")
     q.add_argument("--targets", type=int, default=200, help="test targets for the round trip")
     q.add_argument("--oracle-targets", type=int, default=10)
+    q.add_argument("--judge", choices=("common", "own"), default="common",
+                   help="round trips judged by one GP fitted on the labelled pool, or by each run's own GP")
+    q.add_argument("--judge-obs", type=int, default=1000, help="most pool textures the common judge is fitted on")
     q.set_defaults(fn=_report)
     q = sub.add_parser("design", help="textures for target properties from a campaign's models, realized and verified")
     q.add_argument("run_dir", help="a campaign's run directory (its latest models are used)")

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'reach', 'efficiency_ratio', 'oracle_roundtrip', 'plot_nll_curves',
-           'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'judged_models', 'curve_figures', 'final_roundtrips',
-           'stopping_point_figure', 'efficiency_table', 'posterior_figures', 'map_designs', 'make_report']
+           'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'observed', 'common_judge', 'judged_models',
+           'curve_figures', 'final_roundtrips', 'stopping_point_figure', 'efficiency_table', 'posterior_figures',
+           'map_designs', 'make_report']
 
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, os
@@ -17,7 +18,7 @@ from .cnf import CNF, roundtrip
 from .mogp import LMCGP
 from .gsh import default_basis, plot_pole_figures
 from .realize import MaxEntProjector
-from .taylor import TaylorOracle
+from .taylor import PROPERTY_NAMES, TaylorOracle
 
 # %% ../nbs/07_evaluation.ipynb #6d513b90
 LOWER_IS_BETTER = {"test_nll": True, "val_ll": False, "roundtrip_p95": True, "roundtrip_median": True}
@@ -144,12 +145,36 @@ def plot_posteriors(flow: CNF, ds, test_idx, targets: dict, n: int = 2000, seed:
     return fig, maps
 
 # %% ../nbs/07_evaluation.ipynb #c878cb4a
-def judged_models(run: dict, ds) -> tuple:
-    "(flow, gp) of a run's last iteration; runs without a GP get one fitted to their observations as the judge"
+def observed(run: dict) -> tuple:
+    "(rows, P): the dataset rows a run simulated and the 54 properties its oracle returned, from its observations"
+    obs = RunDir(run["dir"]).rows("observations", OBSERVATION_COLUMNS)
+    rows = np.array([int(r["row"]) for r in obs], dtype=int)
+    return rows, np.array([[r[n] for n in PROPERTY_NAMES] for r in obs], dtype=np.float64).reshape(len(obs), -1)
+
+
+def common_judge(ds, runs, pool, n_obs: int = 1000, iters: int = 60, seed: int = 0) -> tuple:
+    """One forward GP that judges every run's designs: fitted once on up to `n_obs` labelled pool textures (the
+    dataset's labels and every simulation the runs made; a seeded random subset when there are more). (gp, rows)"""
+    P = {int(i): ds.P[i] for i in np.asarray(pool)[ds.labelled[pool]]}
+    for r in runs:
+        P.update(zip(*(x.tolist() for x in observed(r))))
+    rows = np.array(sorted(P), dtype=int)
+    if not len(rows):
+        raise ValueError("no labelled pool texture to fit a common judge on (judge='own' judges each run by its GP)")
+    rows = np.sort(np.random.default_rng(seed).permutation(rows)[:n_obs])
+    P_rows = np.array([P[i] for i in rows], dtype=np.float64)
+    return LMCGP(device="cpu").fit(ds.texture_vector[rows], P_rows, iters=iters), rows
+
+
+def judged_models(run: dict, ds, judge=None) -> tuple:
+    """(flow, gp) of a run's last iteration. The gp is `judge` when one is given; else the run's own GP, or for runs
+    without one (random-direct) a GP fitted to their observations"""
     flow, gp = load_models(run["dir"])
+    if judge is not None:
+        return flow, judge
     if gp is None:
-        rows = sorted({int(r["row"]) for r in RunDir(run["dir"]).rows("observations", OBSERVATION_COLUMNS)})
-        gp = LMCGP(device="cpu").fit(ds.texture_vector[rows], ds.P[rows], iters=60)
+        rows, P = observed(run)
+        gp = LMCGP(device="cpu").fit(ds.texture_vector[rows], P, iters=60)
     return flow, gp
 
 
@@ -167,14 +192,14 @@ def curve_figures(runs, out_dir, stop_at=None):
         _save(fig, out_dir, name)
 
 
-def final_roundtrips(runs, ds, P_t, out_dir, n_samples=32, seed=0) -> tuple:
+def final_roundtrips(runs, ds, P_t, out_dir, n_samples=32, seed=0, judge=None) -> tuple:
     "Per strategy: the round trip of every run's last models (summary dict), and fig3 for its first seed"
     summary, first = {}, {}
     for lab in sorted({run_label(r["config"]) for r in runs}):
         group = [r for r in runs if run_label(r["config"]) == lab]
         p95, nll = [], []
         for i, r in enumerate(group):
-            flow, gp = judged_models(r, ds)
+            flow, gp = judged_models(r, ds, judge)
             rt = roundtrip(flow, gp.predict_mean, P_t, n_samples, seed)
             p95.append(rt["p95"])
             nll.append(float(r["metrics"]["test_nll"][-1]))
@@ -247,12 +272,16 @@ def make_report(
     n_samples: int = 32,  # designs per target
     oracle_targets: int = 10,  # targets whose MAP design is realized and simulated (0: off)
     grains: int = 500,  # grains of each realized design (texture_al.realize.MaxEntProjector)
+    judge: str = "common",  # round trips judged by one GP fitted on the labelled pool ('common') or each run's ('own')
+    judge_obs: int = 1000,  # most labelled pool textures the common judge is fitted on
     seed: int = 0,
 ) -> dict:
     "All figures (PNG) and a summary.json for a set of run directories; returns the summary"
     runs = [load_run(d) for d in run_dirs]
     if not runs:
         raise ValueError("no runs to report on")
+    if judge not in ("common", "own"):
+        raise ValueError(f"judge must be 'common' or 'own', not {judge!r}")
     os.makedirs(out_dir, exist_ok=True)
     ds = campaign_data(runs[0]["config"])
     tgt = campaign_splits(ds, runs[0]["config"])[2][:n_targets]
@@ -260,9 +289,13 @@ def make_report(
     active = [r for r in runs if r["config"].strategy == "active"]
     stop_at = float(np.mean([r["metrics"]["n_obs"][-1] for r in active])) if active else None
     curve_figures(runs, out_dir, stop_at)
-    strategies, first = final_roundtrips(runs, ds, P_t, out_dir, n_samples, seed)
+    gp, judge_rows = None, []
+    if judge == "common":
+        gp, judge_rows = common_judge(ds, runs, campaign_splits(ds, runs[0]["config"])[0], judge_obs, seed=seed)
+    strategies, first = final_roundtrips(runs, ds, P_t, out_dir, n_samples, seed, gp)
     stopping_point_figure(strategies, out_dir)
     summary = dict(runs=[r["dir"] for r in runs], strategies=strategies, efficiency=efficiency_table(runs))
+    summary["judge"] = dict(kind=judge, n_obs=len(judge_rows), rows=[int(i) for i in judge_rows])
     lab0 = run_label(active[0]["config"]) if active else sorted(strategies)[0]
     rt0, flow0 = first[lab0]
     summary["targets"] = posterior_figures(flow0, ds, tgt, rt0["error"], out_dir, seed)
