@@ -282,16 +282,19 @@ def make_report(
         raise ValueError("no runs to report on")
     if judge not in ("common", "own"):
         raise ValueError(f"judge must be 'common' or 'own', not {judge!r}")
+    if isinstance(judge_obs, bool) or not isinstance(judge_obs, (int, np.integer)) or judge_obs < 2:
+        raise ValueError(f"judge_obs must be an integer >= 2, not {judge_obs!r}")
     os.makedirs(out_dir, exist_ok=True)
     ds = campaign_data(runs[0]["config"])
-    tgt = campaign_splits(ds, runs[0]["config"])[2][:n_targets]
+    pool, _, test = campaign_splits(ds, runs[0]["config"])
+    tgt = test[:n_targets]
     P_t = ds.P[tgt]
     active = [r for r in runs if r["config"].strategy == "active"]
     stop_at = float(np.mean([r["metrics"]["n_obs"][-1] for r in active])) if active else None
     curve_figures(runs, out_dir, stop_at)
     gp, judge_rows = None, []
     if judge == "common":
-        gp, judge_rows = common_judge(ds, runs, campaign_splits(ds, runs[0]["config"])[0], judge_obs, seed=seed)
+        gp, judge_rows = common_judge(ds, runs, pool, judge_obs, seed=seed)
     strategies, first = final_roundtrips(runs, ds, P_t, out_dir, n_samples, seed, gp)
     stopping_point_figure(strategies, out_dir)
     summary = dict(runs=[r["dir"] for r in runs], strategies=strategies, efficiency=efficiency_table(runs))
