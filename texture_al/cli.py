@@ -292,7 +292,7 @@ def _data_inspect(a):
 # %% ../nbs/08_cli.ipynb #7c7448c9
 def _campaign_parsers(sub):
     q = sub.add_parser("run", help="run active-learning campaigns (one per seed) into run directories")
-    q.add_argument("--preset", default="quick", help="smoke | quick | paper (see texture_al.loop.PRESETS)")
+    q.add_argument("--preset", default="quick", help="smoke | quick | medium | paper (see texture_al.loop.PRESETS)")
     q.add_argument("--config", default=None, help="a YAML config (e.g. nbs/campaigns/configs/paper.yaml)")
     q.add_argument("--strategy", default=None, help="active | random | random-direct | full")
     q.add_argument("--criterion", default=None, help="max_logdet | greedy_logdet | ivr | random")
@@ -358,7 +358,7 @@ def _data_parsers(sub):
     q.set_defaults(fn=_basis)
     q = sub.add_parser("data", help="CP datasets: generate, inspect").add_subparsers(dest="data_cmd", required=True)
     g = q.add_parser("generate", help="generate a CP dataset and save it as HDF5")
-    g.add_argument("--preset", default="quick", help="tiny | quick | paper")
+    g.add_argument("--preset", default="quick", help="tiny | quick | medium | paper")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--label", default="val,test", help="splits to label now (comma-separated; pool labels are lazy)")
     g.add_argument("--out", default="runs/data.h5")

@@ -20,6 +20,7 @@ from .taylor import TaylorOracle, PROPERTY_NAMES
 SPLITS = ("pool", "val", "test")
 PRESETS = {  # sizes per split; single-crystal fraction as in Park et al. (13,408 of 74,890)
     "paper": dict(pool=54480, val=50, test=20000, single_fraction=13408 / 74890, grains=250),
+    "medium": dict(pool=5000, val=50, test=1000, single_fraction=13408 / 74890, grains=250),
     "quick": dict(pool=1000, val=50, test=200, single_fraction=0.2, grains=250),
     "tiny": dict(pool=24, val=4, test=6, single_fraction=0.25, grains=8),
 }

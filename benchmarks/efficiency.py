@@ -1,0 +1,169 @@
+"""Data efficiency: how many simulations does each baseline need to reach what an active criterion reached?
+
+For one preset (dataset) and several seeds, this runs
+- `active` campaigns with each criterion in --criteria, to --budget simulations;
+- `random` picks in the same GP pipeline, to --random-factor x --budget simulations;
+- the paper's `random-direct` baseline (a flow trained on random labels), to --direct-budget simulations (default:
+  the whole pool) with --direct-q picks per iteration (its picks are random, so q only sets how often it is measured);
+every campaign judged at every iteration by one common judge: a GP fitted once on up to --judge-obs labelled pool
+textures (saved as <out>/<data>/judge.pt, reused on a second call). It then prints, per active criterion, baseline and
+metric (test NLL and round-trip p95), the ratio N_baseline / N_active of the simulations each needs to reach active's
+final value (trailing means over --window iterations), per seed and as median, min and max, writes efficiency.json,
+efficiency.md and efficiency.png next to the runs, and shows where each stopping rule would have stopped.
+
+Run directories persist: a second call resumes unfinished campaigns and reuses finished ones (--report-only skips
+running). --jobs N runs N campaigns at once, one thread each.
+
+usage: PYTHONPATH=. python benchmarks/efficiency.py --preset quick --out runs/efficiency [--seeds 0,1,2]
+       [--criteria max_logdet,ivr] [--budget 101] [--random-factor 3] [--direct-budget 0] [--direct-q 25]
+       [--judge-obs 1000] [--window 5] [--jobs 1] [--strategies active,random,random-direct] [--report-only]
+(quick preset on one CPU core: the judge about 7 min, a 101-simulation active campaign about 3 min, a random one to
+303 about 10 min, random-direct to the whole pool about 10 min.) The medium preset needs its dataset first:
+  texture-al data generate --preset medium --out medium.h5
+  PYTHONPATH=. python benchmarks/efficiency.py --preset medium --budget 310 --direct-q 100 --jobs N
+which labels 1,000 pool textures for the judge (about 15 min of Taylor oracle on one CPU core) and runs hours of
+campaigns on a CPU; use a GPU machine.
+"""
+
+import argparse, json, os, platform, time
+from concurrent.futures import ProcessPoolExecutor
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--preset", default="quick", help="a campaign preset of texture_al.loop.PRESETS")
+ap.add_argument("--dataset", default=None, help="override the preset's dataset (a shipped name or a .h5 file)")
+ap.add_argument("--out", default="runs/efficiency")
+ap.add_argument("--seeds", default="0,1,2")
+ap.add_argument("--criteria", default="max_logdet,ivr", help="e.g. max_logdet,ivr,ivr:designs,ivr:both")
+ap.add_argument("--budget", type=int, default=101, help="simulations of each active campaign")
+ap.add_argument("--random-factor", type=float, default=3.0, help="random campaigns run to this many times --budget")
+ap.add_argument("--direct-budget", type=int, default=0, help="random-direct budget (0: the whole pool)")
+ap.add_argument("--direct-q", type=int, default=25)
+ap.add_argument("--judge-obs", type=int, default=1000)
+ap.add_argument("--window", type=int, default=5, help="trailing mean over this many iterations before comparing")
+ap.add_argument("--jobs", type=int, default=1)
+ap.add_argument("--strategies", default="active,random,random-direct", help="which campaigns this call runs")
+ap.add_argument("--report-only", action="store_true")
+a = ap.parse_args()
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np, torch  # noqa: E402 (after the thread count)
+
+torch.set_num_threads(1)
+from texture_al.loop import Campaign, Config, campaign_data, load_run  # noqa: E402
+from texture_al.evaluation import common_judge, efficiency_markdown, efficiency_summary, plot_efficiency  # noqa: E402
+from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
+from texture_al.data import save_dataset  # noqa: E402
+
+base_cfg = Config.from_preset(a.preset, **({"dataset": a.dataset} if a.dataset else {}))
+label = os.path.splitext(os.path.basename(base_cfg.dataset))[0]
+root = os.path.join(a.out, label)
+os.makedirs(root, exist_ok=True)
+judge_path = os.path.join(root, "judge.pt")
+seeds = [int(s) for s in a.seeds.split(",")]
+criteria = [c for c in a.criteria.split(",") if c]
+
+
+def device_line() -> str:
+    return f"CPU ({platform.machine()}, {os.cpu_count()} cores, 1 thread per campaign); torch {torch.__version__}"
+
+
+def label_judge_rows(ds):
+    """A dataset file whose pool is labelled lazily (texture-al data generate without --label pool) gets labels for a
+    seeded random --judge-obs of its pool textures first, saved in the file so that the campaigns look them up"""
+    pool = ds.indices("pool")
+    need = min(a.judge_obs, len(pool)) - int(ds.labelled[pool].sum())
+    if need <= 0 or not base_cfg.dataset.endswith((".h5", ".hdf5")):
+        return
+    rows = np.random.default_rng(0).permutation(pool[~ds.labelled[pool]])[:need]
+    print(f"labelling {len(rows)} pool textures for the judge (saved in {base_cfg.dataset})", flush=True)
+    ds.label(rows, progress=True)
+    save_dataset(ds, base_cfg.dataset)
+
+
+def fit_judge():
+    "The common judge, fitted once on the dataset's labelled pool textures and saved"
+    if os.path.exists(judge_path):
+        return
+    ds = campaign_data(base_cfg)
+    t = time.perf_counter()
+    label_judge_rows(ds)
+    gp, rows = common_judge(ds, [], ds.indices("pool"), n_obs=a.judge_obs, iters=60, seed=0)
+    save_checkpoint(judge_path, gp.checkpoint())
+    print(f"common judge: GP on {len(rows)} labelled pool textures, {time.perf_counter() - t:.0f} s", flush=True)
+
+
+def plans() -> list:
+    "(run directory, config overrides) of every campaign of the benchmark"
+    pool = len(campaign_data(base_cfg).indices("pool"))
+    direct = min(a.direct_budget or pool, pool)
+    out = []
+    for seed in seeds:
+        for crit in criteria:  # max_logdet, ivr, or ivr:<reference set> (texture_al.loop.IVR_REFERENCES)
+            name, ref = crit.split(":") if ":" in crit else (crit, "pool")
+            over = dict(strategy="active", criterion=name, ivr_reference=ref, max_obs=a.budget)
+            out.append((f"active-{crit.replace(':', '-')}-seed{seed}", over))
+        out.append((f"random-seed{seed}", dict(strategy="random", max_obs=int(round(a.random_factor * a.budget)))))
+        out.append((f"random-direct-seed{seed}", dict(strategy="random-direct", max_obs=direct, q=a.direct_q)))
+    out = [p for p in out if p[1]["strategy"] in a.strategies.split(",")]
+    cost = {"random": 0, "random-direct": 1, "active": 2}  # the longest campaigns first
+    out.sort(key=lambda p: cost[p[1]["strategy"]])
+    return [(os.path.join(root, name), dict(over, seed=int(name.rsplit("seed", 1)[1]))) for name, over in out]
+
+
+def run_one(plan) -> str:
+    "Run (or resume) one campaign to its budget; returns a line for the log"
+    torch.set_num_threads(1)
+    d, over = plan
+    if RunDir(d).exists and load_run(d)["state"]["stopped"]:
+        return f"{d}: done before"
+    data = {"dataset": a.dataset} if a.dataset else {}
+    cfg = Config.from_preset(a.preset, stop=False, judge=judge_path, **over, **data)
+    t = time.perf_counter()
+    camp = Campaign.resume(d, verbose=False) if RunDir(d).exists else Campaign(cfg, d, verbose=False)
+    camp.run(progress=False)
+    return f"{d}: {len(camp.obs)} simulations, {time.perf_counter() - t:.0f} s"
+
+
+def report():
+    runs = [load_run(os.path.join(root, d)) for d in sorted(os.listdir(root)) if os.path.isdir(os.path.join(root, d))]
+    runs = [r for r in runs if len(r["metrics"]["n_obs"])]
+    summary = efficiency_summary(runs, a.window)
+    head = (f"# Data efficiency on the {label} data ({a.preset} preset): common judge (a GP on the labelled pool), "
+            f"trailing means over {a.window} iterations\n\ndevice: {device_line()}\n\n")  # fmt: skip
+    note = ("\n\nA ratio r: the baseline needed r times as many simulations as the active criterion to reach the "
+            "criterion's final value (\">x\": not reached within x times as many; such a seed enters the median and "
+            "the range at x, so they are lower bounds). The stopping columns: the number of simulations at which each "
+            "rule would have stopped each seed's campaign (None: never, within the budget).")  # fmt: skip
+    text = head + efficiency_markdown(summary) + note
+    print(text)
+    with open(os.path.join(root, "efficiency.md"), "w") as fh:
+        fh.write(text + "\n")
+    with open(os.path.join(root, "efficiency.json"), "w") as fh:
+        json.dump(dict(summary, preset=a.preset, dataset=label, device=device_line(), judge=judge_path), fh, indent=1,
+                  default=float)  # fmt: skip
+    figure(runs)
+
+
+def figure(runs):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(1, 2, figsize=(12, 4.2))
+    plot_efficiency(runs, a.window, axs)
+    fig.suptitle(f"{label} data, {a.preset} preset, common judge, mean and min-max over seeds; {device_line()}",
+                 fontsize=9)  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(os.path.join(root, "efficiency.png"), dpi=120)
+
+
+if __name__ == "__main__":
+    print(f"device: {device_line()}", flush=True)
+    if not a.report_only:
+        fit_judge()
+        todo = plans()
+        with ProcessPoolExecutor(a.jobs) as ex:
+            for line in ex.map(run_one, todo):
+                print(line, flush=True)
+    report()
