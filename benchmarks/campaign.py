@@ -2,6 +2,10 @@
 
   PYTHONPATH=. python benchmarks/campaign.py --preset quick
       the quick preset end to end (target: <= 10 min on 2 CPU cores)
+  PYTHONPATH=. python benchmarks/campaign.py --preset medium --tiled-pool 5000 --n-obs 300
+      two iterations of a preset's campaign at N = --n-obs simulations, on the shipped quick dataset tiled to a pool of
+      --tiled-pool textures (labels copied, small jitter; test set tiled to 1,000): the cost of the last iterations of
+      a medium campaign without its dataset
   PYTHONPATH=. python benchmarks/campaign.py --paper-iteration
       one iteration at paper scale (target: <= 30 s on one H100; paper: 11-14 min on a P100).
       Use --epochs 1 on a CPU and scale.
@@ -15,6 +19,7 @@ import numpy as np, torch
 ap = argparse.ArgumentParser()
 ap.add_argument("--preset", default="quick")
 ap.add_argument("--paper-iteration", action="store_true")
+ap.add_argument("--tiled-pool", type=int, default=0, help="time two iterations at --n-obs on a tiled pool this big")
 ap.add_argument("--n-obs", type=int, default=1000)
 ap.add_argument("--pool", type=int, default=54480)
 ap.add_argument("--draws", type=int, default=100)
@@ -36,7 +41,39 @@ def sync():
         torch.cuda.synchronize()
 
 
-if not a.paper_iteration:
+
+def tiled_dataset(n_pool: int, n_test: int = 1000):
+    "The quick dataset's pool and test sets tiled to n_pool and n_test rows with 1e-3 jitter (labels copied)"
+    from texture_al.data import CPDataset, example_dataset
+
+    ex, rng = example_dataset("quick"), np.random.default_rng(0)
+    parts = [(ex.indices("pool"), n_pool, "pool"), (ex.indices("val"), len(ex.indices("val")), "val"),
+             (ex.indices("test"), n_test, "test")]  # fmt: skip
+    m, P, split = [], [], []
+    for rows, n, name in parts:
+        r = np.resize(rows, n)
+        jitter = 1e-3 * rng.normal(size=(n, ex.m.shape[1])) * (name != "val")
+        jitter[:, 0] = 0.0  # C_0 = 1
+        m.append(ex.m[r] + jitter)
+        P.append(ex.P[r])
+        split += [name] * n
+    return CPDataset(np.concatenate(m), np.concatenate(P), np.array(split))
+
+
+if a.tiled_pool:
+    from texture_al.loop import Campaign, Config
+
+    ds = tiled_dataset(a.tiled_pool)
+    cfg = Config.from_preset(a.preset, device=a.device, n_init=a.n_obs, max_obs=a.n_obs + 2 * 5, stop=False)
+    with tempfile.TemporaryDirectory() as d:
+        c = Campaign(cfg, os.path.join(d, "run"), ds=ds, verbose=False)
+        c.run(max_iterations=2, progress=False)
+    steps = ("t_gp", "t_synthetic", "t_cnf", "t_eval", "t_select")
+    for r in c.metrics:
+        print(f"N {r['n_obs']}: " + ", ".join(f"{k[2:]} {r[k]:.1f} s" for k in steps) + f"; {r['t_iteration']:.1f} s")
+    print(f"preset {a.preset}, pool {a.tiled_pool}, q {cfg.q}: one iteration at N = {a.n_obs} takes "
+          f"{c.metrics[-1]['t_iteration']:.1f} s (the first, a cold GP fit: {c.metrics[0]['t_iteration']:.1f} s)")
+elif not a.paper_iteration:
     from texture_al.loop import Campaign, Config
 
     cfg = Config.from_preset(a.preset, device=a.device)

@@ -40,6 +40,7 @@ ap.add_argument("--direct-budget", type=int, default=0, help="random-direct budg
 ap.add_argument("--direct-q", type=int, default=25)
 ap.add_argument("--judge-obs", type=int, default=1000)
 ap.add_argument("--window", type=int, default=5, help="trailing mean over this many iterations before comparing")
+ap.add_argument("--budgets", default="25,45,65", help="also the ratios with the active runs cut at these N")
 ap.add_argument("--jobs", type=int, default=1)
 ap.add_argument("--strategies", default="active,random,random-direct", help="which campaigns this call runs")
 ap.add_argument("--report-only", action="store_true")
@@ -126,8 +127,12 @@ def run_one(plan) -> str:
 
 def report():
     runs = [load_run(os.path.join(root, d)) for d in sorted(os.listdir(root)) if os.path.isdir(os.path.join(root, d))]
-    runs = [r for r in runs if len(r["metrics"]["n_obs"])]
-    summary = efficiency_summary(runs, a.window)
+    unfinished = [r["dir"] for r in runs if not r["state"]["stopped"]]
+    if unfinished:
+        print(f"left out, not finished: {', '.join(unfinished)}")
+    runs = [r for r in runs if r["state"]["stopped"] and len(r["metrics"]["n_obs"])]
+    budgets = [int(b) for b in a.budgets.split(",") if b] + [a.budget]
+    summary = efficiency_summary(runs, a.window, budgets=budgets)
     head = (f"# Data efficiency on the {label} data ({a.preset} preset): common judge (a GP on the labelled pool), "
             f"trailing means over {a.window} iterations\n\ndevice: {device_line()}\n\n")  # fmt: skip
     note = ("\n\nA ratio r: the baseline needed r times as many simulations as the active criterion to reach the "
@@ -150,7 +155,7 @@ def figure(runs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axs = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axs = plt.subplots(1, 3, figsize=(16, 4.2))
     plot_efficiency(runs, a.window, axs)
     fig.suptitle(f"{label} data, {a.preset} preset, common judge, mean and min-max over seeds; {device_line()}",
                  fontsize=9)  # fmt: skip

@@ -69,6 +69,7 @@ def efficiency_ratio(active_runs, baseline_runs, metric: str = "test_nll", windo
         )
     r = [p["ratio"] for p in per if p["ratio"] is not None]
     bounded = [p["ratio"] if p["ratio"] is not None else p["lower_bound"] for p in per]
+    pooled = _pooled_ratio(active_runs, baseline_runs, metric, window) if per else (None, None)
     return dict(
         metric=metric,
         window=window,
@@ -80,15 +81,36 @@ def efficiency_ratio(active_runs, baseline_runs, metric: str = "test_nll", windo
         max=float(np.max(r)) if r else None,
         not_reached_lower_bound=min((p["lower_bound"] for p in per if p["ratio"] is None), default=None),
         median=float(np.median(bounded)) if per else None,  # seeds that never reached it count at their lower bound
+        pooled=pooled[0],
+        pooled_lower_bound=pooled[1],
     )
+
+
+def _pooled_ratio(active_runs, baseline_runs, metric: str, window: int) -> tuple:
+    """(ratio, None) or (None, lower bound) on the seed-mean curves: the baseline's mean (smoothed) curve against the
+    mean of active's smoothed final values, over active's median N"""
+    low = LOWER_IS_BETTER.get(metric, True)
+    target = np.mean([trailing_mean(a["metrics"][metric], window)[-1] for a in active_runs])
+    na = float(np.median([a["metrics"]["n_obs"][-1] for a in active_runs]))
+    c = next(iter(curves([dict(r, metrics=dict(r["metrics"], **{metric: trailing_mean(r["metrics"][metric], window)}))
+                          for r in baseline_runs], metric).values()))  # fmt: skip
+    nb = reach(c["n"], c["mean"], target, low)
+    return (nb / na, None) if nb is not None else (None, float(c["n"][-1]) / na)
 
 # %% ../nbs/07_evaluation.ipynb #283844e6
 _RATIO_METRICS = ("test_nll", "roundtrip_p95")
 
 
-def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direct")) -> dict:
+def _truncated(run: dict, n_max: int) -> dict:
+    "A copy of a run whose metrics stop at the last iteration with at most n_max simulations"
+    keep = run["metrics"]["n_obs"] <= n_max
+    return dict(run, metrics={k: v[keep] for k, v in run["metrics"].items()})
+
+
+def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direct"), budgets=()) -> dict:
     """Final values and stopping points of every strategy, and `efficiency_ratio` of every active criterion against
-    each baseline on each of `_RATIO_METRICS` (where every run recorded the metric)"""
+    each baseline on each of `_RATIO_METRICS` (where every run recorded the metric); with `budgets`, the ratios again
+    with the active runs cut at each budget (by_budget)"""
     groups = {}
     for r in runs:
         groups.setdefault(run_label(r["config"]), []).append(r)
@@ -97,15 +119,20 @@ def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direc
         fin = {m: [float(trailing_mean(r["metrics"][m], window)[-1]) for r in rs] for m in _RATIO_METRICS}
         strategies[lab] = dict(seeds=[r["config"].seed for r in rs], n=[int(r["metrics"]["n_obs"][-1]) for r in rs],
                                stops=[stop_points(r) for r in rs], **fin)  # fmt: skip
-    ratios = {}
+    ratios, by_budget = {}, {int(b): {} for b in budgets}
     for a_lab in [lab for lab in sorted(groups) if lab.startswith("active/")]:
         for base in [b for b in baselines if b in groups]:
             for metric in _RATIO_METRICS:
                 rs = groups[a_lab] + groups[base]
-                if all(np.isfinite(r["metrics"][metric]).all() for r in rs):
-                    ratios[f"{a_lab} vs {base} ({metric})"] = efficiency_ratio(groups[a_lab], groups[base], metric,
-                                                                              window)  # fmt: skip
-    return dict(window=window, strategies=strategies, ratios=ratios)
+                if not all(np.isfinite(r["metrics"][metric]).all() for r in rs):
+                    continue
+                key = f"{a_lab} vs {base} ({metric})"
+                ratios[key] = efficiency_ratio(groups[a_lab], groups[base], metric, window)
+                for b in by_budget:
+                    cut = [_truncated(r, b) for r in groups[a_lab]]
+                    if all(len(r["metrics"]["n_obs"]) for r in cut):
+                        by_budget[b][key] = efficiency_ratio(cut, groups[base], metric, window)
+    return dict(window=window, strategies=strategies, ratios=ratios, by_budget=by_budget)
 
 
 def _ratio_cells(e: dict) -> tuple:
@@ -116,13 +143,14 @@ def _ratio_cells(e: dict) -> tuple:
 
 
 def efficiency_markdown(summary: dict) -> str:
-    "The ratios and the strategies' final values and stopping points as two markdown tables"
-    lines = ["| criterion vs baseline (metric) | active N | active value | ratio per seed | median (min-max) |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    "The ratios, the strategies' final values and stopping points, and the ratios by budget as markdown tables"
+    lines = ["| criterion vs baseline (metric) | active N | active value | ratio per seed | median (min-max) | "
+             "on seed means |", "|---|---|---|---|---|---|"]  # fmt: skip
     for key, e in summary["ratios"].items():
         per, med = _ratio_cells(e)
         n_a = int(np.median([p["n_active"] for p in e["pairs"]]))
-        lines.append(f"| {key} | {n_a} | {np.mean([p['target'] for p in e['pairs']]):.2f} | {per} | {med} |")
+        value = np.mean([p["target"] for p in e["pairs"]])
+        lines.append(f"| {key} | {n_a} | {value:.2f} | {per} | {med} | {_pooled_cell(e)} |")
     lines += ["", "| strategy | final N | test NLL | round-trip p95 (%) | Eq. 10 stops at N | relative rule at N |",
               "|---|---|---|---|---|---|"]  # fmt: skip
     for lab, s in summary["strategies"].items():
@@ -131,7 +159,28 @@ def efficiency_markdown(summary: dict) -> str:
         cells = f"{nll.mean():.2f} ± {nll.std():.2f} | {p95.mean():.2f} ± {p95.std():.2f}"
         lines.append(f"| {lab} | {s['n'][0]} | {cells} "
                      f"| {stops[0]} | {stops[1]} |")  # fmt: skip
+    budgets = sorted(summary.get("by_budget", {}))
+    if budgets:
+        lines += ["", "| ratio, median (min-max); on seed means; active cut at N = | " + " | ".join(map(str, budgets))
+                  + " |",
+                  "|---|" + "---|" * len(budgets)]  # fmt: skip
+        for key in summary["ratios"]:
+            cells = [_budget_cell(summary["by_budget"][b].get(key)) for b in budgets]
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _pooled_cell(e: dict) -> str:
+    return f"{e['pooled']:.2f}" if e["pooled"] is not None else f">{e['pooled_lower_bound']:.2f}"
+
+
+def _budget_cell(e) -> str:
+    "median (min-max) of a ratio, a * when some seed never got there (its lower bound counted); then on seed means"
+    if e is None:
+        return ""
+    vals = [p["ratio"] if p["ratio"] is not None else p["lower_bound"] for p in e["pairs"]]
+    star = "*" if e["reached"] < e["of"] else ""
+    return f"{e['median']:.2f} ({min(vals):.2f}-{max(vals):.2f}){star}; means {_pooled_cell(e)}"
 
 
 def stop_points(run: dict) -> dict:
@@ -230,13 +279,18 @@ def smoothed(runs, window: int = 1) -> list:
 
 
 def plot_efficiency(runs, window: int = 1, axs=None):
-    "The efficiency benchmark's figure: test NLL and round-trip p95 against simulations (log scale), trailing means"
-    axs = axs if axs is not None else plt.subplots(1, 2, figsize=(12, 4.2))[1]
-    for ax, metric in zip(axs, _RATIO_METRICS):
-        plot_nll_curves(smoothed(runs, window), metric, ax)
+    """The efficiency benchmark's figure against simulations (log scale), trailing means: test NLL, the same zoomed to
+    the 10 nats above the best final value, and round-trip p95"""
+    axs = axs if axs is not None else plt.subplots(1, 3, figsize=(16, 4.2))[1]
+    sm = smoothed(runs, window)
+    for ax, metric in zip(axs, ("test_nll", "test_nll", "roundtrip_p95")):
+        plot_nll_curves(sm, metric, ax)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.set_ylabel(f"{metric.replace('_', ' ')} (trailing mean of {window})")
+    best = min(float(r["metrics"]["test_nll"][-1]) for r in sm)
+    axs[1].set_ylim(best - 1, best + 10)
+    axs[1].set_title("test NLL, zoomed", fontsize=9)
     return axs
 
 # %% ../nbs/07_evaluation.ipynb #c878cb4a
