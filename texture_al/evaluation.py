@@ -68,7 +68,7 @@ def efficiency_ratio(active_runs, baseline_runs, metric: str = "test_nll", windo
             )
         )
     r = [p["ratio"] for p in per if p["ratio"] is not None]
-    bounded = [p["ratio"] if p["ratio"] is not None else p["lower_bound"] for p in per]
+    bounded = _bounded(per)
     pooled = _pooled_ratio(active_runs, baseline_runs, metric, window) if per else (None, None)
     return dict(
         metric=metric,
@@ -86,14 +86,18 @@ def efficiency_ratio(active_runs, baseline_runs, metric: str = "test_nll", windo
     )
 
 
+def _bounded(pairs) -> list:
+    "Each seed pair's ratio, or its lower bound where the baseline never got there"
+    return [p["ratio"] if p["ratio"] is not None else p["lower_bound"] for p in pairs]
+
+
 def _pooled_ratio(active_runs, baseline_runs, metric: str, window: int) -> tuple:
     """(ratio, None) or (None, lower bound) on the seed-mean curves: the baseline's mean (smoothed) curve against the
     mean of active's smoothed final values, over active's median N"""
     low = LOWER_IS_BETTER.get(metric, True)
     target = np.mean([trailing_mean(a["metrics"][metric], window)[-1] for a in active_runs])
     na = float(np.median([a["metrics"]["n_obs"][-1] for a in active_runs]))
-    c = next(iter(curves([dict(r, metrics=dict(r["metrics"], **{metric: trailing_mean(r["metrics"][metric], window)}))
-                          for r in baseline_runs], metric).values()))  # fmt: skip
+    c = next(iter(curves(smoothed(baseline_runs, window, (metric,)), metric).values()))
     nb = reach(c["n"], c["mean"], target, low)
     return (nb / na, None) if nb is not None else (None, float(c["n"][-1]) / na)
 
@@ -138,7 +142,7 @@ def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direc
 def _ratio_cells(e: dict) -> tuple:
     "Per-seed ratios (> x: not reached within x) and 'median (min-max), reached k/n'"
     per = [f"{p['ratio']:.2f}" if p["ratio"] is not None else f">{p['lower_bound']:.2f}" for p in e["pairs"]]
-    vals = [p["ratio"] if p["ratio"] is not None else p["lower_bound"] for p in e["pairs"]]
+    vals = _bounded(e["pairs"])
     return ", ".join(per), f"{e['median']:.2f} ({min(vals):.2f}-{max(vals):.2f}), reached {e['reached']}/{e['of']}"
 
 
@@ -178,7 +182,7 @@ def _budget_cell(e) -> str:
     "median (min-max) of a ratio, a * when some seed never got there (its lower bound counted); then on seed means"
     if e is None:
         return ""
-    vals = [p["ratio"] if p["ratio"] is not None else p["lower_bound"] for p in e["pairs"]]
+    vals = _bounded(e["pairs"])
     star = "*" if e["reached"] < e["of"] else ""
     return f"{e['median']:.2f} ({min(vals):.2f}-{max(vals):.2f}){star}; means {_pooled_cell(e)}"
 
@@ -272,9 +276,9 @@ def plot_posteriors(flow: CNF, ds, test_idx, targets: dict, n: int = 2000, seed:
     return fig, maps
 
 
-def smoothed(runs, window: int = 1) -> list:
-    "Copies of runs whose test NLL and round-trip curves are trailing means over `window` iterations"
-    return [dict(r, metrics=dict(r["metrics"], **{m: trailing_mean(r["metrics"][m], window) for m in _RATIO_METRICS}))
+def smoothed(runs, window: int = 1, metrics=_RATIO_METRICS) -> list:
+    "Copies of runs whose `metrics` curves (default: test NLL and round trip) are trailing means over `window`"
+    return [dict(r, metrics=dict(r["metrics"], **{m: trailing_mean(r["metrics"][m], window) for m in metrics}))
             for r in runs]  # fmt: skip
 
 
