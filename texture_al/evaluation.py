@@ -97,7 +97,9 @@ def _pooled_ratio(active_runs, baseline_runs, metric: str, window: int) -> tuple
     low = LOWER_IS_BETTER.get(metric, True)
     target = np.mean([trailing_mean(a["metrics"][metric], window)[-1] for a in active_runs])
     na = float(np.median([a["metrics"]["n_obs"][-1] for a in active_runs]))
-    c = next(iter(curves(smoothed(baseline_runs, window, (metric,)), metric).values()))
+    sm = [dict(r, metrics=dict(r["metrics"], **{metric: trailing_mean(r["metrics"][metric], window)}))
+          for r in baseline_runs]  # fmt: skip
+    c = next(iter(curves(sm, metric).values()))
     nb = reach(c["n"], c["mean"], target, low)
     return (nb / na, None) if nb is not None else (None, float(c["n"][-1]) / na)
 
