@@ -51,7 +51,8 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.loop import Campaign, Config, campaign_data, load_run  # noqa: E402
-from texture_al.evaluation import common_judge, efficiency_markdown, efficiency_summary, plot_efficiency  # noqa: E402
+from texture_al.evaluation import benchmark_runs, common_judge, efficiency_markdown, efficiency_summary  # noqa: E402
+from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: E402
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
 from texture_al.data import save_dataset  # noqa: E402
 
@@ -126,11 +127,11 @@ def run_one(plan) -> str:
 
 
 def report():
-    runs = [load_run(os.path.join(root, d)) for d in sorted(os.listdir(root)) if os.path.isdir(os.path.join(root, d))]
-    unfinished = [r["dir"] for r in runs if not r["state"]["stopped"]]
+    runs, unfinished = benchmark_runs(root)
     if unfinished:
         print(f"left out, not finished: {', '.join(unfinished)}")
-    runs = [r for r in runs if r["state"]["stopped"] and len(r["metrics"]["n_obs"])]
+    if not runs:
+        raise SystemExit(f"no finished campaign in {root} to report on")
     budgets = [int(b) for b in a.budgets.split(",") if b] + [a.budget]
     summary = efficiency_summary(runs, a.window, budgets=budgets)
     head = (f"# Data efficiency on the {label} data ({a.preset} preset): common judge (a GP on the labelled pool), "
@@ -138,8 +139,10 @@ def report():
     note = ("\n\nA ratio r: the baseline needed r times as many simulations as the active criterion to reach the "
             "criterion's final value (\">x\": not reached within x times as many; such a seed enters the median and "
             "the range at x, so they are lower bounds). The stopping columns: the number of simulations at which each "
-            "rule would have stopped each seed's campaign (None: never, within the budget).")  # fmt: skip
-    text = head + efficiency_markdown(summary) + note
+            "rule would have stopped each seed's campaign, with the test NLL there minus its final value "
+            "(trailing means; never: not within the budget).")  # fmt: skip
+    verdicts = efficiency_verdicts(summary, budgets, criteria=[c.replace(":", "-") for c in criteria])
+    text = head + efficiency_markdown(summary) + "\n\n" + "\n".join(f"- {v}" for v in verdicts) + note
     print(text)
     with open(os.path.join(root, "efficiency.md"), "w") as fh:
         fh.write(text + "\n")

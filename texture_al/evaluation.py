@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'reach', 'trailing_mean', 'efficiency_ratio', 'efficiency_summary',
-           'efficiency_markdown', 'stop_points', 'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip',
-           'pick_targets', 'plot_posteriors', 'smoothed', 'plot_efficiency', 'observed', 'common_judge',
-           'judged_models', 'curve_figures', 'final_roundtrips', 'stopping_point_figure', 'efficiency_table',
-           'posterior_figures', 'map_designs', 'make_report']
+           'efficiency_markdown', 'stop_points', 'stop_costs', 'efficiency_verdicts', 'benchmark_runs',
+           'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'smoothed',
+           'plot_efficiency', 'observed', 'common_judge', 'judged_models', 'curve_figures', 'final_roundtrips',
+           'stopping_point_figure', 'efficiency_table', 'posterior_figures', 'map_designs', 'make_report']
 
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, os
@@ -124,7 +124,7 @@ def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direc
     for lab, rs in sorted(groups.items()):
         fin = {m: [float(trailing_mean(r["metrics"][m], window)[-1]) for r in rs] for m in _RATIO_METRICS}
         strategies[lab] = dict(seeds=[r["config"].seed for r in rs], n=[int(r["metrics"]["n_obs"][-1]) for r in rs],
-                               stops=[stop_points(r) for r in rs], **fin)  # fmt: skip
+                               stops=[stop_costs(r, window=window) for r in rs], **fin)  # fmt: skip
     ratios, by_budget = {}, {int(b): {} for b in budgets}
     for a_lab in [lab for lab in sorted(groups) if lab.startswith("active/")]:
         for base in [b for b in baselines if b in groups]:
@@ -157,11 +157,12 @@ def efficiency_markdown(summary: dict) -> str:
         n_a = int(np.median([p["n_active"] for p in e["pairs"]]))
         value = np.mean([p["target"] for p in e["pairs"]])
         lines.append(f"| {key} | {n_a} | {value:.2f} | {per} | {med} | {_pooled_cell(e)} |")
-    lines += ["", "| strategy | final N | test NLL | round-trip p95 (%) | Eq. 10 stops at N | relative rule at N |",
+    lines += ["", "| strategy | final N | test NLL | round-trip p95 (%) | Eq. 10 stops at N (NLL above final) "
+              "| relative rule at N (NLL above final) |",
               "|---|---|---|---|---|---|"]  # fmt: skip
     for lab, s in summary["strategies"].items():
         nll, p95 = np.array(s["test_nll"]), np.array(s["roundtrip_p95"])
-        stops = [", ".join(str(st[rule]) for st in s["stops"]) for rule in ("eq10", "relative")]
+        stops = [", ".join(_stop_cell(st[rule]) for st in s["stops"]) for rule in ("eq10", "relative")]
         cells = f"{nll.mean():.2f} ± {nll.std():.2f} | {p95.mean():.2f} ± {p95.std():.2f}"
         lines.append(f"| {lab} | {s['n'][0]} | {cells} "
                      f"| {stops[0]} | {stops[1]} |")  # fmt: skip
@@ -178,6 +179,13 @@ def efficiency_markdown(summary: dict) -> str:
 
 def _pooled_cell(e: dict) -> str:
     return f"{e['pooled']:.2f}" if e["pooled"] is not None else f">{e['pooled_lower_bound']:.2f}"
+
+
+def _stop_cell(c: dict) -> str:
+    "N at the stop (test NLL there minus the final value)"
+    if c["n"] is None:
+        return "never"
+    return f"{c['n']} ({round(c['excess'], 1) + 0.0:+.1f})"  # + 0.0: no "-0.0"
 
 
 def _budget_cell(e) -> str:
@@ -197,6 +205,43 @@ def stop_points(run: dict) -> dict:
         relative=lambda k: relative_stop_statistic(ll[: k + 1], cfg.stop_window) < cfg.phi_rel,
     )
     return {name: next((int(n[k]) for k in range(len(ll)) if fires(k)), None) for name, fires in rules.items()}
+
+
+def stop_costs(run: dict, metric: str = "test_nll", window: int = 1) -> dict:
+    """For each rule of `stop_points`: the N at which it would have stopped the run (None: never) and how much worse
+    `metric` was there than at the run's end (trailing means over `window` iterations; positive: worse at the stop)"""
+    n, v = run["metrics"]["n_obs"], trailing_mean(run["metrics"][metric], window)
+    sign = 1.0 if LOWER_IS_BETTER.get(metric, True) else -1.0
+    out = {}
+    for rule, at in stop_points(run).items():
+        k = None if at is None else int(np.flatnonzero(n == at)[0])
+        out[rule] = dict(n=at, excess=None if k is None else float(sign * (v[k] - v[-1])))
+    return out
+
+# %% ../nbs/07_evaluation.ipynb #0b3aac4d
+def efficiency_verdicts(summary: dict, budgets, criteria=("ivr", "max_logdet"), baseline: str = "random") -> list:
+    """One sentence per criterion and budget of `summary["by_budget"]`: how many times the simulations the baseline
+    needed to match the criterion cut at that budget, on the seed means and as median (min-max) over seed pairs"""
+    lines = []
+    for b in budgets:
+        for crit in criteria:
+            cells = [summary["by_budget"].get(b, {}).get(f"active/{crit} vs {baseline} ({m})") for m in _RATIO_METRICS]
+            if None in cells:
+                continue
+            nll, rt = [f"{_pooled_cell(e)}x (seed pairs {_budget_cell(e).split(';')[0]})" for e in cells]
+            lines.append(f"{crit} at N = {b}: {baseline} needs {nll} the simulations for its test NLL, {rt} for "
+                         "its round trip")  # fmt: skip
+    return lines
+
+
+def benchmark_runs(root) -> tuple:
+    "The finished campaigns in a benchmark folder (`load_run` dicts, by folder name) and the unfinished ones' folders"
+    if not os.path.isdir(root):
+        raise ValueError(f"no benchmark folder {root}: run benchmarks/efficiency.py first")
+    dirs = [os.path.join(root, d) for d in sorted(os.listdir(root)) if RunDir(os.path.join(root, d)).exists]
+    runs = [load_run(d) for d in dirs]
+    done = [r for r in runs if r["state"]["stopped"] and len(r["metrics"]["n_obs"])]
+    return done, [r["dir"] for r in runs if not r["state"]["stopped"]]
 
 # %% ../nbs/07_evaluation.ipynb #45b0ddd0
 def oracle_roundtrip(designs, P_targets, projector=None, oracle=None) -> dict:
