@@ -192,9 +192,14 @@ def _budget_cell(e) -> str:
     "median (min-max) of a ratio, a * when some seed never got there (its lower bound counted); then on seed means"
     if e is None:
         return ""
+    return f"{_median_range(e)}; means {_pooled_cell(e)}"
+
+
+def _median_range(e: dict) -> str:
+    "median (min-max) over seed pairs, with a * when some seed never got there (its lower bound counted)"
     vals = _bounded(e["pairs"])
     star = "*" if e["reached"] < e["of"] else ""
-    return f"{e['median']:.2f} ({min(vals):.2f}-{max(vals):.2f}){star}; means {_pooled_cell(e)}"
+    return f"{e['median']:.2f} ({min(vals):.2f}-{max(vals):.2f}){star}"
 
 
 def stop_points(run: dict) -> dict:
@@ -228,7 +233,7 @@ def efficiency_verdicts(summary: dict, budgets, criteria=("ivr", "max_logdet"), 
             cells = [summary["by_budget"].get(b, {}).get(f"active/{crit} vs {baseline} ({m})") for m in _RATIO_METRICS]
             if None in cells:
                 continue
-            nll, rt = [f"{_pooled_cell(e)}x (seed pairs {_budget_cell(e).split(';')[0]})" for e in cells]
+            nll, rt = [f"{_pooled_cell(e)}x (seed pairs {_median_range(e)})" for e in cells]
             lines.append(f"{crit} at N = {b}: {baseline} needs {nll} the simulations for its test NLL, {rt} for "
                          "its round trip")  # fmt: skip
     return lines
