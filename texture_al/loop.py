@@ -9,7 +9,7 @@ __all__ = ['STOP_RULES', 'STRATEGIES', 'IVR_REFERENCES', 'SETTING_RULES', 'PRESE
            'run_label', 'progress_line', 'load_run', 'run_status', 'load_models', 'curves', 'format_curves']
 
 # %% ../nbs/06_loop.ipynb #4109050d
-import dataclasses, math, os, re, time
+import dataclasses, math, os, re, time, warnings
 from concurrent.futures import Executor, Future, as_completed
 from contextlib import contextmanager
 from fastcore.basics import patch
@@ -474,6 +474,9 @@ class Campaign:
         k = self.state["iteration"] - (0 if self.state["record"] is not None else 1)
         if k in rd.checkpoints("flow"):
             self.flow = CNF.from_checkpoint(rd.load_checkpoint("flow", k, self.device), device=self.device)
+        elif k >= 0 and not self.state["stopped"]:  # deleted by hand: say so, since a fresh flow costs accuracy
+            warnings.warn(f"{rd.path}: no flow checkpoint of iteration {k}; the next flow is trained afresh instead of "
+                          "warm-started from the last one")  # fmt: skip
         if k in rd.checkpoints("gp"):
             self.gp = LMCGP.from_checkpoint(rd.load_checkpoint("gp", k, self.device), device=self.device)
 
