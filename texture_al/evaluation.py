@@ -164,8 +164,8 @@ def efficiency_markdown(summary: dict) -> str:
         nll, p95 = np.array(s["test_nll"]), np.array(s["roundtrip_p95"])
         stops = [", ".join(_stop_cell(st[rule]) for st in s["stops"]) for rule in ("eq10", "relative")]
         cells = f"{nll.mean():.2f} ± {nll.std():.2f} | {p95.mean():.2f} ± {p95.std():.2f}"
-        lines.append(f"| {lab} | {s['n'][0]} | {cells} "
-                     f"| {stops[0]} | {stops[1]} |")  # fmt: skip
+        n_final = ", ".join(map(str, s["n"])) if len(set(s["n"])) > 1 else str(s["n"][0])  # per seed when they differ
+        lines.append(f"| {lab} | {n_final} | {cells} | {stops[0]} | {stops[1]} |")
     budgets = sorted(summary.get("by_budget", {}))
     if budgets:
         lines += ["", "| ratio, median (min-max); on seed means; active cut at N = | " + " | ".join(map(str, budgets))
