@@ -134,7 +134,7 @@ def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direc
                     continue
                 key = f"{a_lab} vs {base} ({metric})"
                 ratios[key] = efficiency_ratio(groups[a_lab], groups[base], metric, window)
-                for b in by_budget:
+                for b in [b for b in by_budget if all(r["metrics"]["n_obs"][-1] >= b for r in groups[a_lab])]:
                     cut = [_truncated(r, b) for r in groups[a_lab]]
                     if all(len(r["metrics"]["n_obs"]) for r in cut):
                         by_budget[b][key] = efficiency_ratio(cut, groups[base], metric, window)
