@@ -328,9 +328,9 @@ def plot_posteriors(flow: CNF, ds, test_idx, targets: dict, n: int = 2000, seed:
     return fig, maps
 
 
-def smoothed(runs, window: int = 1, metrics=_RATIO_METRICS) -> list:
-    "Copies of runs whose `metrics` curves (default: test NLL and round trip) are trailing means over `window`"
-    return [dict(r, metrics=dict(r["metrics"], **{m: trailing_mean(r["metrics"][m], window) for m in metrics}))
+def smoothed(runs, window: int = 1) -> list:
+    "Copies of runs whose test NLL and round-trip curves are trailing means over `window` iterations"
+    return [dict(r, metrics=dict(r["metrics"], **{m: trailing_mean(r["metrics"][m], window) for m in _RATIO_METRICS}))
             for r in runs]  # fmt: skip
 
 
