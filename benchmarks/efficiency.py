@@ -11,8 +11,9 @@ metric (test NLL and round-trip p95), the ratio N_baseline / N_active of the sim
 final value (trailing means over --window iterations), per seed and as median, min and max, writes efficiency.json,
 efficiency.md and efficiency.png next to the runs, and shows where each stopping rule would have stopped.
 
-Run directories persist: a second call resumes unfinished campaigns and reuses finished ones (--report-only skips
-running). --jobs N runs N campaigns at once, one thread each.
+Run directories persist: a second call resumes unfinished campaigns, reuses finished ones, and extends those whose
+budget it raises (a larger --budget or --random-factor: they go on exactly as if started with it); --report-only skips
+running. --jobs N runs N campaigns at once, one thread each.
 
 usage: PYTHONPATH=. python benchmarks/efficiency.py --preset quick --out runs/efficiency [--seeds 0,1,2]
        [--criteria max_logdet,ivr] [--budget 101] [--random-factor 3] [--direct-budget 0] [--direct-q 25]
@@ -116,12 +117,17 @@ def run_one(plan) -> str:
     "Run (or resume) one campaign to its budget; returns a line for the log"
     torch.set_num_threads(1)
     d, over = plan
-    if RunDir(d).exists and load_run(d)["state"]["stopped"]:
-        return f"{d}: done before"
     data = {"dataset": a.dataset} if a.dataset else {}
     cfg = Config.from_preset(a.preset, stop=False, judge=judge_path, **over, **data)
     t = time.perf_counter()
-    camp = Campaign.resume(d, verbose=False) if RunDir(d).exists else Campaign(cfg, d, verbose=False)
+    if not RunDir(d).exists:
+        camp = Campaign(cfg, d, verbose=False)
+    elif load_run(d)["config"].max_obs < cfg.max_obs:  # a larger budget than before: go on from where it stopped
+        camp = Campaign.resume(d, verbose=False).extend(cfg.max_obs)
+    elif load_run(d)["state"]["stopped"]:
+        return f"{d}: done before"
+    else:
+        camp = Campaign.resume(d, verbose=False)
     camp.run(progress=False)
     return f"{d}: {len(camp.obs)} simulations, {time.perf_counter() - t:.0f} s"
 

@@ -110,6 +110,11 @@ def _resume(a):
     executor, client = _executor(a.dask)
     try:
         camp = Campaign.resume(a.run_dir, executor=executor, verbose=not a.quiet)
+        if a.max_obs is not None or a.no_stop:
+            budget = camp.cfg.max_obs
+            camp.extend(budget if a.max_obs is None else a.max_obs, stop=False if a.no_stop else None)
+            print(f"{camp.dir}: budget {budget} -> {camp.cfg.max_obs} simulations, stopping rule "
+                  f"{'on' if camp.cfg.stop else 'off'}")  # fmt: skip
         _run_campaign(camp, a.quiet)
         print(camp.status())
     finally:
@@ -307,8 +312,10 @@ def _campaign_parsers(sub):
     q.add_argument("--out", default="runs", help="parent folder of the run directories")
     q.add_argument("--quiet", action="store_true")
     q.set_defaults(fn=_run)
-    q = sub.add_parser("resume", help="continue a killed or unfinished campaign")
+    q = sub.add_parser("resume", help="continue a killed or unfinished campaign, or extend a finished one")
     q.add_argument("run_dir")
+    q.add_argument("--max-obs", type=int, default=None, help="raise the budget to this many simulations")
+    q.add_argument("--no-stop", action="store_true", help="turn the stopping rule off (to go on past it)")
     q.add_argument("--dask", default=None)
     q.add_argument("--quiet", action="store_true")
     q.set_defaults(fn=_resume)
