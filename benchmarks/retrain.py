@@ -1,0 +1,88 @@
+"""Label sets retrained with one recipe: what the simulations a strategy picked are worth, apart from training history.
+
+A campaign's flow is warm-started every iteration, so at N simulations it has been trained for N/q iterations' worth of
+epochs: a baseline that runs to twice the budget also gets twice the flow training. This script takes the first n
+simulations of each run (n at an iteration boundary), fits a fresh GP on them with the run's settings, draws the
+synthetic set over the pool, and trains a fresh flow with one fixed recipe for every run: --lr-epochs epochs at the
+run's lr, then up to --epochs at --lr2 with early stopping on the validation set (patience --patience). It prints the
+test NLL and the round-trip p95 (judged by the run's judge) per run and n, as JSON lines, and a table of means over
+the runs of each strategy.
+
+usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
+       [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--out retrain.json]
+(medium data, one CPU thread: about 4 min per (run, n) at n = 310, 8 min at n = 620.)
+"""
+
+import argparse, json, os, platform, time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("run_dirs", nargs="+")
+ap.add_argument("--n", default="310", help="comma-separated numbers of simulations (iteration boundaries)")
+ap.add_argument("--epochs", type=int, default=150)
+ap.add_argument("--lr-epochs", type=int, default=10)
+ap.add_argument("--lr2", type=float, default=1e-3)
+ap.add_argument("--patience", type=int, default=10)
+ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--out", default=None, help="also write the results to this JSON file")
+a = ap.parse_args()
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np, torch  # noqa: E402 (after the thread count)
+
+torch.set_num_threads(1)
+from texture_al.cnf import CNF, roundtrip, train  # noqa: E402
+from texture_al.evaluation import observed  # noqa: E402
+from texture_al.loop import campaign_data, campaign_splits, load_judge, load_run, run_label  # noqa: E402
+from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
+from texture_al.scaling import Scaler  # noqa: E402
+
+
+def fresh_flow(cfg, ds, pool, val, syn):
+    "A new flow trained on the synthetic set by the fixed recipe; (flow, epochs run)"
+    flow = CNF(blocks=cfg.blocks, hidden=cfg.hidden, layers=cfg.layers, activation=cfg.activation, block=cfg.block,
+               seed=a.seed)  # fmt: skip
+    kw = dict(val=(ds.texture_vector[val], ds.P[val]), input_noise=cfg.input_noise, batch=cfg.batch, clip=cfg.clip,
+              progress=False)  # fmt: skip
+    h = train(flow, ds.texture_vector[pool], syn, epochs=a.lr_epochs, lr=cfg.lr, seed=a.seed, **kw)
+    h += train(flow, ds.texture_vector[pool], syn, epochs=a.epochs, lr=a.lr2, patience=a.patience, seed=a.seed + 1,
+               **kw)  # fmt: skip
+    return flow, len(h)
+
+
+def retrained(run, ds, judge, n) -> dict:
+    "Test NLL and round trip of a fresh GP and flow on the run's first n simulations"
+    cfg = run["config"]
+    pool, val, test = campaign_splits(ds, cfg)
+    rows, P = observed(run)
+    t = time.perf_counter()
+    x_scaler = Scaler.fit(ds.texture_vector[pool]) if cfg.standardize_inputs else None
+    gp = LMCGP(kernel=cfg.kernel, x_scaler=x_scaler, explained=cfg.explained, max_latent=cfg.max_latent)
+    gp.fit(ds.texture_vector[rows[:n]], P[:n], iters=cfg.gp_iters, lr=cfg.gp_lr)
+    syn = synthetic_set(gp, ds.texture_vector[pool], cfg.n_draws, seed=a.seed)
+    flow, epochs = fresh_flow(cfg, ds, pool, val, syn)
+    nll = float(-flow.log_prob(ds.texture_vector[test], ds.P[test]).mean())
+    targets = ds.P[test[: cfg.roundtrip_targets]]
+    rt = roundtrip(flow, (judge or gp).predict_mean, targets, cfg.roundtrip_samples, seed=a.seed)
+    return dict(run=run["dir"], strategy=run_label(cfg), n=n, test_nll=nll, roundtrip_p95=rt["p95"], epochs=epochs,
+                seconds=round(time.perf_counter() - t, 1))  # fmt: skip
+
+
+if __name__ == "__main__":
+    print(f"device: CPU ({platform.machine()}, 1 thread); torch {torch.__version__}", flush=True)
+    ns = [int(x) for x in a.n.split(",")]
+    results = []
+    for d in a.run_dirs:
+        run = load_run(d)
+        ds, judge = campaign_data(run["config"]), load_judge(run["config"].judge)
+        for n in [n for n in ns if n in set(run["metrics"]["n_obs"].astype(int).tolist())]:
+            results.append(retrained(run, ds, judge, n))
+            print(json.dumps(results[-1]), flush=True)
+            if a.out:
+                with open(a.out, "w") as fh:
+                    json.dump(results, fh, indent=1)
+    print("\n| strategy | n | runs | test NLL | round-trip p95 (%) |\n|---|---|---|---|---|")
+    for key in sorted({(r["strategy"], r["n"]) for r in results}):
+        rs = [r for r in results if (r["strategy"], r["n"]) == key]
+        nll, rt = np.array([r["test_nll"] for r in rs]), np.array([r["roundtrip_p95"] for r in rs])
+        cells = f"{nll.mean():.2f} ± {nll.std():.2f} | {rt.mean():.2f} ± {rt.std():.2f}"
+        print(f"| {key[0]} | {key[1]} | {len(rs)} | {cells} |")
