@@ -51,7 +51,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
-from texture_al.loop import Campaign, Config, campaign_data, load_run  # noqa: E402
+from texture_al.loop import Campaign, Config, campaign_data, load_run, run_label  # noqa: E402
 from texture_al.evaluation import benchmark_runs, common_judge, efficiency_markdown, efficiency_summary  # noqa: E402
 from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: E402
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
@@ -147,7 +147,8 @@ def report():
             "the range at x, so they are lower bounds). The stopping columns: the number of simulations at which each "
             "rule would have stopped each seed's campaign, with the test NLL there minus its final value "
             "(trailing means; never: not within the budget).")  # fmt: skip
-    verdicts = efficiency_verdicts(summary, budgets, criteria=[c.replace(":", "-") for c in criteria])
+    present = sorted({run_label(r["config"]).split("/", 1)[1] for r in runs if r["config"].strategy == "active"})
+    verdicts = efficiency_verdicts(summary, budgets, criteria=present)  # every criterion run, not only this call's
     text = head + efficiency_markdown(summary) + "\n\n" + "\n".join(f"- {v}" for v in verdicts) + note
     print(text)
     with open(os.path.join(root, "efficiency.md"), "w") as fh:

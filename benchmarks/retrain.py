@@ -11,6 +11,11 @@ the runs of each strategy.
 usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
        [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--out retrain.json]
 (medium data, one CPU thread: about 4 min per (run, n) at n = 310, 8 min at n = 620.)
+
+What it showed on the medium benchmark (one flow seed per point, 150 epochs): the fresh flows stay about 2 nats of test
+NLL above the campaigns' warm-started ones at the same n, and a point's own noise is about a nat (random seed 2: 34.07
+at n = 310, 35.03 at n = 465), too much to read ratios off a few points. It needs more epochs or several flow seeds
+per point (a GPU) before it can rank strategies.
 """
 
 import argparse, json, os, platform, time
