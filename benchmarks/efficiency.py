@@ -120,11 +120,12 @@ def run_one(plan) -> str:
     data = {"dataset": a.dataset} if a.dataset else {}
     cfg = Config.from_preset(a.preset, stop=False, judge=judge_path, **over, **data)
     t = time.perf_counter()
-    if not RunDir(d).exists:
+    before = load_run(d) if RunDir(d).exists else None
+    if before is None:
         camp = Campaign(cfg, d, verbose=False)
-    elif load_run(d)["config"].max_obs < cfg.max_obs:  # a larger budget than before: go on from where it stopped
+    elif before["config"].max_obs < cfg.max_obs:  # a larger budget than before: go on from where it stopped
         camp = Campaign.resume(d, verbose=False).extend(cfg.max_obs)
-    elif load_run(d)["state"]["stopped"]:
+    elif before["state"]["stopped"]:
         return f"{d}: done before"
     else:
         camp = Campaign.resume(d, verbose=False)

@@ -895,7 +895,7 @@ def extend(self: Campaign, max_obs: int, stop: bool = None) -> Campaign:
 
 @patch
 def _check_extension(self: Campaign, cfg: Config):
-    "ValueError unless the campaign can go on to `cfg.max_obs` simulations with these settings"
+    "ValueError (RunDirError for a missing checkpoint) unless the campaign can go on to `cfg.max_obs` simulations"
     where = f"{self.dir} ({len(self.obs)} simulations, budget {self.cfg.max_obs})"
     if cfg.max_obs < self.cfg.max_obs or cfg.max_obs <= len(self.obs):
         raise ValueError(f"{where}: max_obs = {cfg.max_obs} must exceed the simulations made and not lower the budget")
@@ -907,15 +907,14 @@ def _check_extension(self: Campaign, cfg: Config):
     if self.done and reason in RULE_STOPS and cfg.stop:
         raise ValueError(f"{where}: it stopped by its {reason} and would stop again at once; "
                          "extend with stop=False (texture-al resume --no-stop) to go on past it")  # fmt: skip
+    if self.done and cfg.strategy == "active" and self.gp is None:  # checked before anything is written
+        raise RunDirError(f"{where}: no GP checkpoint of its last iteration, so nothing to pick the next batch with")
 
 
 @patch
 def _reopen(self: Campaign):
     """Undo the stop: the last iteration's saved models pick its batch (with that iteration's seed), which is then
     simulated and the iteration closed as after an interrupted one"""
-    k = self.state["iteration"] - 1
-    if self.cfg.strategy == "active" and self.gp is None:
-        raise RunDirError(f"{self.dir}: no GP checkpoint of iteration {k}, so nothing to pick the next batch with")
     rec = self.metrics.pop()  # closed again (not re-written) once the batch is simulated
-    self.state.update(iteration=k, stopped=False, reason=None)
+    self.state.update(iteration=self.state["iteration"] - 1, stopped=False, reason=None)
     self._record_picks(self.select_next(), rec)
