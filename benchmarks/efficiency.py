@@ -8,8 +8,9 @@ For one preset (dataset) and several seeds, this runs
 every campaign judged at every iteration by one common judge: a GP fitted once on up to --judge-obs labelled pool
 textures (saved as <out>/<data>/judge.pt, reused on a second call). It then prints, per active criterion, baseline and
 metric (test NLL and round-trip p95), the ratio N_baseline / N_active of the simulations each needs to reach active's
-final value (trailing means over --window iterations), per seed and as median, min and max, writes efficiency.json,
-efficiency.md and efficiency.png next to the runs, and shows where each stopping rule would have stopped.
+final value (trailing means over the last --window simulations, so that campaigns with different batch sizes are
+smoothed alike), per seed and as median, min and max, writes efficiency.json, efficiency.md and efficiency.png next to
+the runs, and shows where each stopping rule would have stopped.
 
 Run directories persist: a second call resumes unfinished campaigns, reuses finished ones, and extends those whose
 budget it raises (a larger --budget or --random-factor: they go on exactly as if started with it); --report-only skips
@@ -17,7 +18,7 @@ running. --jobs N runs N campaigns at once, one thread each.
 
 usage: PYTHONPATH=. python benchmarks/efficiency.py --preset quick --out runs/efficiency [--seeds 0,1,2]
        [--criteria max_logdet,ivr] [--budget 101] [--random-factor 3] [--direct-budget 0] [--direct-q 25]
-       [--judge-obs 1000] [--window 5] [--jobs 1] [--strategies active,random,random-direct] [--report-only]
+       [--judge-obs 1000] [--window 5q] [--jobs 1] [--strategies active,random,random-direct] [--report-only]
 (quick preset on one CPU core: the judge about 7 min, a 101-simulation active campaign about 3 min, a random one to
 303 about 10 min, random-direct to the whole pool about 10 min.) The medium preset needs its dataset first:
   texture-al data generate --preset medium --out medium.h5
@@ -40,7 +41,8 @@ ap.add_argument("--random-factor", type=float, default=3.0, help="random campaig
 ap.add_argument("--direct-budget", type=int, default=0, help="random-direct budget (0: the whole pool)")
 ap.add_argument("--direct-q", type=int, default=25)
 ap.add_argument("--judge-obs", type=int, default=1000)
-ap.add_argument("--window", type=int, default=5, help="trailing mean over this many iterations before comparing")
+ap.add_argument("--window", type=int, default=None,
+                help="trailing mean over this many simulations before comparing (default: 5 of the preset's batches)")
 ap.add_argument("--budgets", default="25,45,65", help="also the ratios with the active runs cut at these N")
 ap.add_argument("--jobs", type=int, default=1)
 ap.add_argument("--strategies", default="active,random,random-direct", help="which campaigns this call runs")
@@ -58,6 +60,7 @@ from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
 from texture_al.data import save_dataset  # noqa: E402
 
 base_cfg = Config.from_preset(a.preset, **({"dataset": a.dataset} if a.dataset else {}))
+window = a.window if a.window is not None else 5 * base_cfg.q  # 5 iterations of the active campaigns
 label = os.path.splitext(os.path.basename(base_cfg.dataset))[0]
 root = os.path.join(a.out, label)
 os.makedirs(root, exist_ok=True)
@@ -140,9 +143,9 @@ def report():
     if not runs:
         raise SystemExit(f"no finished campaign in {root} to report on")
     budgets = [int(b) for b in a.budgets.split(",") if b] + [a.budget]
-    summary = efficiency_summary(runs, a.window, budgets=budgets)
+    summary = efficiency_summary(runs, window, budgets=budgets)
     head = (f"# Data efficiency on the {label} data ({a.preset} preset): common judge (a GP on the labelled pool), "
-            f"trailing means over {a.window} iterations\n\ndevice: {device_line()}\n\n")  # fmt: skip
+            f"trailing means over the last {window} simulations\n\ndevice: {device_line()}\n\n")  # fmt: skip
     note = ("\n\nA ratio r: the baseline needed r times as many simulations as the active criterion to reach the "
             "criterion's final value (\">x\": not reached within x times as many; such a seed enters the median and "
             "the range at x, so they are lower bounds). The stopping columns: the number of simulations at which each "
@@ -167,7 +170,7 @@ def figure(runs):
     import matplotlib.pyplot as plt
 
     fig, axs = plt.subplots(1, 3, figsize=(16, 4.2))
-    plot_efficiency(runs, a.window, axs)
+    plot_efficiency(runs, window, axs)
     fig.suptitle(f"{label} data, {a.preset} preset, common judge, mean and min-max over seeds; {device_line()}",
                  fontsize=9)  # fmt: skip
     fig.tight_layout()
