@@ -15,7 +15,10 @@ usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/
 What it showed on the medium benchmark (one flow seed per point, 150 epochs): the fresh flows stay about 2 nats of test
 NLL above the campaigns' warm-started ones at the same n, and a point's own noise is about a nat (random seed 2: 34.07
 at n = 310, 35.03 at n = 465), too much to read ratios off a few points. It needs more epochs or several flow seeds
-per point (a GPU) before it can rank strategies.
+per point (a GPU) before it can rank strategies. Whether the training history matters at all is what
+benchmarks/more_training.py checks: more warm iterations without new data did not move the final flows of ivr seed 0
+(310 simulations) or random seed 1 (620) on the medium benchmark, so the longer baseline's extra training is not what
+the in-campaign ratios measure; benchmarks/forward_value.py values the picks by a fresh GP alone.
 """
 
 import argparse, json, os, platform, time
