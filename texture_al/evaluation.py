@@ -38,6 +38,8 @@ def reach(n, values, target, lower_is_better=True):
 def trailing_mean(values, window: int = 1, n=None) -> np.ndarray:
     """Mean of each value and those just before it: the last `window` values, or, given the (increasing) simulation
     counts `n` of the values, those recorded within the last `window` simulations (more than n_i - window)"""
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
     v = np.asarray(values, dtype=np.float64)
     c = np.concatenate([[0.0], np.cumsum(v)])
     i = np.arange(1, len(v) + 1)
@@ -45,6 +47,8 @@ def trailing_mean(values, window: int = 1, n=None) -> np.ndarray:
         lo = np.maximum(i - window, 0)
     else:
         n = np.asarray(n, dtype=np.float64)
+        if n.shape != v.shape or (np.diff(n) < 0).any():  # equal counts: an iteration whose simulations all failed
+            raise ValueError(f"n must hold one non-decreasing simulation count per value ({len(v)}), got {n[:8]}")
         lo = np.searchsorted(n, n - window, side="right")
     return (c[i] - c[lo]) / (i - lo)
 
