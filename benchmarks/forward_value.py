@@ -4,15 +4,17 @@ The efficiency benchmark compares strategies by the flow's test NLL and round tr
 its synthetic set and a flow whose fine-tuning is gated on a 50-texture validation set. This script isolates the first
 stage: for each run directory and each n (an iteration boundary of that run) it fits a fresh GP with the run's settings
 on the run's first n simulations and scores it on the run's test textures: the negative log predictive density per
-texture (NLPD, the full 54x54 predictive covariance, data units) and the mean R^2 of the yield stresses and of the
-strain increments. Then, per criterion and cut, the ratio of simulations random picks need to reach the criterion's
-NLPD and its R^2 deficit (1 - the mean of the two R^2), by `texture_al.evaluation.efficiency_ratio` on these curves.
+texture (NLPD, the full 54x54 predictive covariance, data units; also its means over the single crystals and over
+the polycrystals) and the mean R^2 of the yield stresses and of the strain increments. --explained and --max-latent
+refit the same simulations with another number of latent GPs. Then, per criterion and cut, the ratio of simulations
+random picks need to reach the criterion's NLPD and its R^2 deficit (1 - the mean of the two R^2), by
+`texture_al.evaluation.efficiency_ratio` on these curves.
 
 usage: PYTHONPATH=. python benchmarks/forward_value.py runs/efficiency/medium [--active-n 65,110,160,210,260,310]
-       [--random-n 65,90,...] [--iters 100] [--out forward_value.json]
+       [--random-n 65,90,...] [--iters 100] [--explained 0.999 --max-latent 54] [--out forward_value.json]
 (medium data, one CPU thread: about 20 s per fit at n = 310, about 2 min at n = 620.) The scores are saved in the JSON
 file as they come, each with a fingerprint of the simulations it was fitted on; a second call reuses those of the same
-run, n, simulations and --iters, so it only fits what is new (a campaign extended since, a run added).
+run, n, simulations and GP settings, so it only fits what is new (a campaign extended since, a run added).
 """
 
 import argparse, hashlib, json, os, platform, time
@@ -22,6 +24,9 @@ ap.add_argument("root", help="a benchmark folder of run directories (benchmarks/
 ap.add_argument("--active-n", default="65,110,160,210,260,310")
 ap.add_argument("--random-n", default="65,90,110,135,160,185,210,235,260,285,310,340,370,400,430,465,500,540,580,620")
 ap.add_argument("--iters", type=int, default=None, help="GP optimizer steps (default: the runs' gp_iters)")
+ap.add_argument("--explained", type=float, default=None,
+                help="share of the output variance the latent GPs carry (default: the runs' setting)")
+ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
 ap.add_argument("--out", default=None, help="JSON file of the results (default: <root>/forward_value.json)")
 a = ap.parse_args()
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -31,8 +36,7 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 torch.set_num_threads(1)
 from texture_al.evaluation import benchmark_runs, efficiency_ratio, observed  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, run_label  # noqa: E402
-from texture_al.mogp import LMCGP, r2_groups  # noqa: E402
-from texture_al.scaling import Scaler  # noqa: E402
+from fresh_gp import fresh_gp, test_scores  # noqa: E402 (benchmarks/fresh_gp.py)
 
 
 def forward_scores(run, ds, n) -> dict:
@@ -40,14 +44,8 @@ def forward_scores(run, ds, n) -> dict:
     cfg = run["config"]
     pool, _, test = campaign_splits(ds, cfg)
     rows, P = observed(run)
-    x_scaler = Scaler.fit(ds.texture_vector[pool]) if cfg.standardize_inputs else None
-    gp = LMCGP(kernel=cfg.kernel, x_scaler=x_scaler, explained=cfg.explained, max_latent=cfg.max_latent)
-    gp.fit(ds.texture_vector[rows[:n]], P[:n], iters=a.iters or cfg.gp_iters, lr=cfg.gp_lr)
-    m, P_test = ds.texture_vector[test], torch.as_tensor(ds.P[test], dtype=gp.dtype)
-    mean = torch.as_tensor(gp.predict_mean(m), dtype=gp.dtype)
-    nlpd = -torch.distributions.MultivariateNormal(mean, gp.covariance(m)).log_prob(P_test).mean()
-    r2_sigma, r2_delta = r2_groups(ds.P[test], mean.numpy())
-    return dict(nlpd=float(nlpd), r2_sigma=r2_sigma, r2_delta=r2_delta)
+    gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], iters=a.iters, explained=a.explained, max_latent=a.max_latent)
+    return test_scores(gp, ds, test)
 
 
 def digest(run, n: int) -> str:
@@ -56,16 +54,25 @@ def digest(run, n: int) -> str:
     return hashlib.sha256(rows.tobytes()).hexdigest()[:16]
 
 
+GP_SETTINGS = ("iters", "explained", "max_latent")
+
+
+def gp_setting(cfg) -> dict:
+    "The fresh GP's settings that change its scores: the command line's, else the run's"
+    runs = dict(iters=cfg.gp_iters, explained=cfg.explained, max_latent=cfg.max_latent)
+    return {k: getattr(a, k) or runs[k] for k in GP_SETTINGS}
+
+
 def score_points(run, ds, ns, saved: dict) -> list:
     "The run's forward scores at each n of ns that is one of its iteration boundaries (saved ones reused)"
     have = set(run["metrics"]["n_obs"].astype(int).tolist())
     label, seed, points = run_label(run["config"]), run["config"].seed, []
     for n in [n for n in ns if n in have]:
-        iters = a.iters or run["config"].gp_iters
-        key = (label, seed, n, digest(run, n), iters)
+        gp_settings = gp_setting(run["config"])
+        key = (label, seed, n, digest(run, n), *gp_settings.values())
         if key not in saved:
             t = time.perf_counter()
-            saved[key] = dict(label=label, seed=seed, n=n, rows=key[3], iters=iters, **forward_scores(run, ds, n))
+            saved[key] = dict(label=label, seed=seed, n=n, rows=key[3], **gp_settings, **forward_scores(run, ds, n))
             print(json.dumps(dict(saved[key], seconds=round(time.perf_counter() - t, 1))), flush=True)
         points.append(saved[key])
     return points
@@ -115,7 +122,7 @@ if __name__ == "__main__":
     ns = {"random": [int(x) for x in a.random_n.split(",")], "active": [int(x) for x in a.active_n.split(",")]}
     out = a.out or os.path.join(a.root, "forward_value.json")
     earlier = json.load(open(out)) if os.path.exists(out) else []
-    saved = {(p["label"], p["seed"], p["n"], p["rows"], p["iters"]): p for p in earlier}
+    saved = {(p["label"], p["seed"], p["n"], p["rows"], *(p[k] for k in GP_SETTINGS)): p for p in earlier}
     ds, points = campaign_data(runs[0]["config"]), []
     for r in runs:
         points.append(score_points(r, ds, ns[r["config"].strategy], saved))

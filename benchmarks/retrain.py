@@ -9,16 +9,24 @@ test NLL and the round-trip p95 (judged by the run's judge) per run and n, as JS
 the runs of each strategy.
 
 usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
-       [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--out retrain.json]
+       [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--explained 0.999 --max-latent 54]
+       [--judge-floor] [--out retrain.json]
 (medium data, one CPU thread: about 4 min per (run, n) at n = 310, 8 min at n = 620.)
 
 What it showed on the medium benchmark (one flow seed per point, 150 epochs): the fresh flows stay about 2 nats of test
 NLL above the campaigns' warm-started ones at the same n, and a point's own noise is about a nat (random seed 2: 34.07
 at n = 310, 35.03 at n = 465), too much to read ratios off a few points. It needs more epochs or several flow seeds
-per point (a GPU) before it can rank strategies. Whether the training history matters at all is what
-benchmarks/more_training.py checks: more warm iterations without new data did not move the final flows of ivr seed 0
-(310 simulations) or random seed 1 (620) on the medium benchmark, so the longer baseline's extra training is not what
-the in-campaign ratios measure; benchmarks/forward_value.py values the picks by a fresh GP alone.
+per point (a GPU) before it can rank strategies.
+
+What it showed about the GP's latents (same recipe; benchmarks/forward_value_medium.md): on the judge GP (--judge-floor,
+1,000 labelled pool textures) the flow reaches 32.62 with the campaigns' GP (explained 0.99, at most 24 latents) and
+31.54 with --explained 0.999 --max-latent 54. With the latter, ivr's first 310 simulations gave 31.46 and 31.48 (seeds
+0, 1), random picks' first 310 gave 33.89 and 33.63 (seeds 2, 1) and their first 620 32.22 (seed 1).
+
+Whether the training history matters at all is what benchmarks/more_training.py checks: more warm iterations without
+new data did not move the final flows of ivr seed 0 (310 simulations) or random seed 1 (620) on the medium benchmark,
+so the longer baseline's extra training is not what the in-campaign ratios measure; benchmarks/forward_value.py values
+the picks by a fresh GP alone.
 """
 
 import argparse, json, os, platform, time
@@ -31,6 +39,11 @@ ap.add_argument("--lr-epochs", type=int, default=10)
 ap.add_argument("--lr2", type=float, default=1e-3)
 ap.add_argument("--patience", type=int, default=10)
 ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--explained", type=float, default=None,
+                help="share of the output variance the latent GPs carry (default: the runs' setting)")
+ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
+ap.add_argument("--judge-floor", action="store_true",
+                help="first train the recipe on the judge GP's own synthetic set (what a near-perfect GP gives)")
 ap.add_argument("--out", default=None, help="also write the results to this JSON file")
 a = ap.parse_args()
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -42,7 +55,7 @@ from texture_al.cnf import CNF, roundtrip, train  # noqa: E402
 from texture_al.evaluation import observed  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_judge, load_run, run_label  # noqa: E402
 from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
-from texture_al.scaling import Scaler  # noqa: E402
+from fresh_gp import fresh_gp  # noqa: E402 (benchmarks/fresh_gp.py)
 
 
 def fresh_flow(cfg, ds, pool, val, syn):
@@ -57,21 +70,40 @@ def fresh_flow(cfg, ds, pool, val, syn):
     return flow, len(h)
 
 
-def retrained(run, ds, judge, n) -> dict:
-    "Test NLL and round trip of a fresh GP and flow on the run's first n simulations"
-    cfg = run["config"]
+def flow_scores(cfg, ds, gp, judge) -> dict:
+    "Test NLL and round trip of a fresh flow trained by the fixed recipe on the synthetic set of forward model gp"
     pool, val, test = campaign_splits(ds, cfg)
-    rows, P = observed(run)
-    t = time.perf_counter()
-    x_scaler = Scaler.fit(ds.texture_vector[pool]) if cfg.standardize_inputs else None
-    gp = LMCGP(kernel=cfg.kernel, x_scaler=x_scaler, explained=cfg.explained, max_latent=cfg.max_latent)
-    gp.fit(ds.texture_vector[rows[:n]], P[:n], iters=cfg.gp_iters, lr=cfg.gp_lr)
     syn = synthetic_set(gp, ds.texture_vector[pool], cfg.n_draws, seed=a.seed)
     flow, epochs = fresh_flow(cfg, ds, pool, val, syn)
     nll = float(-flow.log_prob(ds.texture_vector[test], ds.P[test]).mean())
     targets = ds.P[test[: cfg.roundtrip_targets]]
     rt = roundtrip(flow, (judge or gp).predict_mean, targets, cfg.roundtrip_samples, seed=a.seed)
-    return dict(run=run["dir"], strategy=run_label(cfg), n=n, test_nll=nll, roundtrip_p95=rt["p95"], epochs=epochs,
+    return dict(test_nll=nll, roundtrip_p95=rt["p95"], epochs=epochs)
+
+
+def retrained(run, ds, judge, n) -> dict:
+    "Test NLL and round trip of a fresh GP and flow on the run's first n simulations"
+    cfg = run["config"]
+    pool, _, _ = campaign_splits(ds, cfg)
+    rows, P = observed(run)
+    t = time.perf_counter()
+    gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], explained=a.explained, max_latent=a.max_latent)
+    return dict(run=run["dir"], strategy=run_label(cfg), n=n, explained=gp.explained, max_latent=gp.max_latent,
+                **flow_scores(cfg, ds, gp, judge), seconds=round(time.perf_counter() - t, 1))  # fmt: skip
+
+
+def judge_floor(run, ds, judge) -> dict:
+    """The recipe on the synthetic set of the judge itself (a GP on the benchmark's labelled pool textures; refitted
+    with --explained/--max-latent when given): the flow's values when the forward model has all those labels"""
+    t = time.perf_counter()
+    gp = judge
+    if a.explained or a.max_latent:  # the judge's labels, refitted with these settings
+        gp = LMCGP(kernel=judge.kernel, explained=a.explained or judge.explained,
+                   max_latent=a.max_latent or judge.max_latent).fit(judge.train_inputs.cpu().numpy(),
+                                                                    judge.train_outputs, iters=run["config"].gp_iters,
+                                                                    lr=run["config"].gp_lr)  # fmt: skip
+    return dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
+                max_latent=gp.max_latent, **flow_scores(run["config"], ds, gp, judge),
                 seconds=round(time.perf_counter() - t, 1))  # fmt: skip
 
 
@@ -82,8 +114,9 @@ if __name__ == "__main__":
     for d in a.run_dirs:
         run = load_run(d)
         ds, judge = campaign_data(run["config"]), load_judge(run["config"].judge)
-        for n in [n for n in ns if n in set(run["metrics"]["n_obs"].astype(int).tolist())]:
-            results.append(retrained(run, ds, judge, n))
+        todo = [n for n in ns if n in set(run["metrics"]["n_obs"].astype(int).tolist())]
+        for n in ["judge"] * (a.judge_floor and d == a.run_dirs[0]) + todo:
+            results.append(judge_floor(run, ds, judge) if n == "judge" else retrained(run, ds, judge, n))
             print(json.dumps(results[-1]), flush=True)
             if a.out:
                 with open(a.out, "w") as fh:
