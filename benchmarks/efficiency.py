@@ -18,7 +18,8 @@ running. --jobs N runs N campaigns at once, one thread each.
 
 usage: PYTHONPATH=. python benchmarks/efficiency.py --preset quick --out runs/efficiency [--seeds 0,1,2]
        [--criteria max_logdet,ivr] [--budget 101] [--random-factor 3] [--direct-budget 0] [--direct-q 25]
-       [--judge-obs 1000] [--window 5q] [--jobs 1] [--strategies active,random,random-direct] [--report-only]
+       [--judge-obs 1000] [--window 5q] [--jobs 1] [--strategies active,random,random-direct] [--set KEY=VALUE]
+       [--report-only]
 (quick preset on one CPU core: the judge about 7 min, a 101-simulation active campaign about 3 min, a random one to
 303 about 10 min, random-direct to the whole pool about 10 min.) The medium preset needs its dataset first:
   texture-al data generate --preset medium --out medium.h5
@@ -46,6 +47,8 @@ ap.add_argument("--window", type=int, default=None,
 ap.add_argument("--budgets", default="25,45,65", help="also the ratios with the active runs cut at these N")
 ap.add_argument("--jobs", type=int, default=1)
 ap.add_argument("--strategies", default="active,random,random-direct", help="which campaigns this call runs")
+ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                help="a campaign setting for every run of this call (repeatable; use a new --out for other settings)")
 ap.add_argument("--report-only", action="store_true")
 a = ap.parse_args()
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -59,7 +62,27 @@ from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: 
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
 from texture_al.data import save_dataset  # noqa: E402
 
-base_cfg = Config.from_preset(a.preset, **({"dataset": a.dataset} if a.dataset else {}))
+
+
+def setting_overrides(pairs) -> dict:
+    "--set KEY=VALUE pairs as config overrides (values read as YAML); SystemExit on a malformed pair or unknown KEY"
+    import yaml
+    from dataclasses import fields
+
+    out = {}
+    for kv in pairs:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects KEY=VALUE, got {kv!r}")
+        out[k.strip()] = yaml.safe_load(v)
+    unknown = sorted(set(out) - {f.name for f in fields(Config)})
+    if unknown:
+        raise SystemExit(f"--set: unknown settings {unknown}")
+    return out
+
+
+settings = setting_overrides(a.set)
+base_cfg = Config.from_preset(a.preset, **({"dataset": a.dataset} if a.dataset else {}), **settings)
 window = a.window if a.window is not None else 5 * base_cfg.q  # 5 iterations of the active campaigns
 label = os.path.splitext(os.path.basename(base_cfg.dataset))[0]
 root = os.path.join(a.out, label)
@@ -116,12 +139,21 @@ def plans() -> list:
     return [(os.path.join(root, name), dict(over, seed=int(name.rsplit("seed", 1)[1]))) for name, over in out]
 
 
+def check_settings(todo):
+    "SystemExit when a campaign folder of this call was run with other --set values than this call's"
+    for d, _ in todo:
+        saved = load_run(d)["config"] if RunDir(d).exists else None
+        differ = [k for k in settings if saved is not None and getattr(saved, k) != settings[k]]
+        if differ:
+            raise SystemExit(f"{d} was run with other {differ}: give this call its own --out")
+
+
 def run_one(plan) -> str:
     "Run (or resume) one campaign to its budget; returns a line for the log"
     torch.set_num_threads(1)
     d, over = plan
     data = {"dataset": a.dataset} if a.dataset else {}
-    cfg = Config.from_preset(a.preset, stop=False, judge=judge_path, **over, **data)
+    cfg = Config.from_preset(a.preset, stop=False, judge=judge_path, **over, **data, **settings)
     t = time.perf_counter()
     before = load_run(d) if RunDir(d).exists else None
     if before is None:
@@ -182,6 +214,7 @@ if __name__ == "__main__":
     if not a.report_only:
         fit_judge()
         todo = plans()
+        check_settings(todo)
         with ProcessPoolExecutor(a.jobs) as ex:
             for line in ex.map(run_one, todo):
                 print(line, flush=True)
