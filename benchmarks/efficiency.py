@@ -61,28 +61,14 @@ from texture_al.evaluation import benchmark_runs, common_judge, efficiency_markd
 from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: E402
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
 from texture_al.data import save_dataset  # noqa: E402
+from texture_al.cli import config_from_args  # noqa: E402
 
 
-
-def setting_overrides(pairs) -> dict:
-    "--set KEY=VALUE pairs as config overrides (values read as YAML); SystemExit on a malformed pair or unknown KEY"
-    import yaml
-    from dataclasses import fields
-
-    out = {}
-    for kv in pairs:
-        k, sep, v = kv.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects KEY=VALUE, got {kv!r}")
-        out[k.strip()] = yaml.safe_load(v)
-    unknown = sorted(set(out) - {f.name for f in fields(Config)})
-    if unknown:
-        raise SystemExit(f"--set: unknown settings {unknown}")
-    return out
-
-
-settings = setting_overrides(a.set)
-base_cfg = Config.from_preset(a.preset, **({"dataset": a.dataset} if a.dataset else {}), **settings)
+try:  # the --set parser of `texture-al run`: names checked, values read as YAML and validated
+    base_cfg = config_from_args(argparse.Namespace(config=None, preset=a.preset, set=a.set, dataset=a.dataset))
+except ValueError as e:
+    raise SystemExit(str(e)) from None
+settings = {k: getattr(base_cfg, k) for k in (kv.split("=", 1)[0].strip() for kv in a.set)}  # this call's overrides
 window = a.window if a.window is not None else 5 * base_cfg.q  # 5 iterations of the active campaigns
 label = os.path.splitext(os.path.basename(base_cfg.dataset))[0]
 root = os.path.join(a.out, label)

@@ -30,6 +30,8 @@ ap.add_argument("--explained", type=float, default=None, help="the GPs' explaine
 ap.add_argument("--max-latent", type=int, default=None, help="the GPs' most latents (default: the campaign's)")
 ap.add_argument("--out", default=None, help="append the JSON lines to this file")
 a = ap.parse_args()
+if a.rule not in ("ivr", "strat") and not (a.rule.startswith("mix") and a.rule[3:].isdigit()):
+    raise SystemExit(f"--rule must be ivr, strat or mix<r>, got {a.rule!r}")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np, torch  # noqa: E402 (after the thread count)
@@ -42,7 +44,7 @@ from fresh_gp import fresh_gp, test_scores  # noqa: E402 (benchmarks/fresh_gp.py
 
 
 def seed_of(cfg, k: int, what: int) -> int:
-    "The campaign's seed of random choice `what` in iteration k (Campaign._seed)"
+    "The campaign's seed of random choice `what` in iteration k (a copy of Campaign._seed, which needs a campaign)"
     return (cfg.seed * 1_000_003 + k * 101 + what) % 2**31
 
 
@@ -50,7 +52,8 @@ def stepwise(gp, m, q, exclude, seed, cfg, single, rule) -> list:
     "Positions of q picks made one at a time by ivr, after the random ones of mix<r>, within strat's quota"
     rng = np.random.default_rng(seed)
     free = np.flatnonzero(~np.isin(np.arange(len(m)), exclude))
-    picks = [int(i) for i in rng.choice(free, int(rule[3:]), replace=False)] if rule.startswith("mix") else []
+    n_random = min(int(rule[3:]), q) if rule.startswith("mix") else 0  # mix<r> with r >= q: all random
+    picks = [int(i) for i in rng.choice(free, n_random, replace=False)]
     reference = m[rng.choice(len(m), min(cfg.n_reference, len(m)), replace=False)]
     quota = math.ceil(q * single.mean()) if rule == "strat" else q
     while len(picks) < q:
@@ -99,8 +102,6 @@ def replay(run, ds) -> list:
 
 if __name__ == "__main__":
     print(f"device: CPU ({platform.machine()}, 1 thread); torch {torch.__version__}", flush=True)
-    if a.rule not in ("ivr", "strat") and not (a.rule.startswith("mix") and a.rule[3:].isdigit()):
-        raise SystemExit(f"--rule must be ivr, strat or mix<r>, got {a.rule!r}")
     run = load_run(a.run_dir)
     records = replay(run, campaign_data(run["config"]))
     if a.out:

@@ -43,7 +43,7 @@ ap.add_argument("--explained", type=float, default=None,
                 help="share of the output variance the latent GPs carry (default: the runs' setting)")
 ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
 ap.add_argument("--judge-floor", action="store_true",
-                help="first train the recipe on the judge GP's own synthetic set (what a near-perfect GP gives)")
+                help="first train the recipe on the judge GP's own synthetic set (--n 0: only that)")
 ap.add_argument("--out", default=None, help="also write the results to this JSON file")
 a = ap.parse_args()
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -95,13 +95,16 @@ def retrained(run, ds, judge, n) -> dict:
 def judge_floor(run, ds, judge) -> dict:
     """The recipe on the synthetic set of the judge itself (a GP on the benchmark's labelled pool textures; refitted
     with --explained/--max-latent when given): the flow's values when the forward model has all those labels"""
+    if judge is None:
+        raise SystemExit(f"--judge-floor: {run['dir']} has no saved judge (judge: own)")
     t = time.perf_counter()
     gp = judge
     if a.explained or a.max_latent:  # the judge's labels, refitted with these settings
-        gp = LMCGP(kernel=judge.kernel, explained=a.explained or judge.explained,
-                   max_latent=a.max_latent or judge.max_latent).fit(judge.train_inputs.cpu().numpy(),
-                                                                    judge.train_outputs, iters=run["config"].gp_iters,
-                                                                    lr=run["config"].gp_lr)  # fmt: skip
+        X = judge.train_inputs.cpu().numpy()  # model inputs: scaled when the judge scales them
+        X = judge.x_scaler.inverse(X) if judge.x_scaler is not None else X
+        gp = LMCGP(kernel=judge.kernel, x_scaler=judge.x_scaler, explained=a.explained or judge.explained,
+                   max_latent=a.max_latent or judge.max_latent)  # fmt: skip
+        gp.fit(X, judge.train_outputs, iters=run["config"].gp_iters, lr=run["config"].gp_lr)
     return dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
                 max_latent=gp.max_latent, **flow_scores(run["config"], ds, gp, judge),
                 seconds=round(time.perf_counter() - t, 1))  # fmt: skip
