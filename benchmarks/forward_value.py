@@ -122,6 +122,7 @@ if __name__ == "__main__":
     ns = {"random": [int(x) for x in a.random_n.split(",")], "active": [int(x) for x in a.active_n.split(",")]}
     out = a.out or os.path.join(a.root, "forward_value.json")
     earlier = json.load(open(out)) if os.path.exists(out) else []
+    earlier = [p for p in earlier if all(k in p for k in GP_SETTINGS)]  # a file from before a setting was kept: refit
     saved = {(p["label"], p["seed"], p["n"], p["rows"], *(p[k] for k in GP_SETTINGS)): p for p in earlier}
     ds, points = campaign_data(runs[0]["config"]), []
     for r in runs:
