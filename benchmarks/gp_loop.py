@@ -38,14 +38,9 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.evaluation import load_run, observed  # noqa: E402
-from texture_al.loop import campaign_data, campaign_splits, distinct_rows  # noqa: E402
+from texture_al.loop import campaign_data, campaign_splits, distinct_rows, iteration_seed  # noqa: E402
 from texture_al.mogp import LMCGP, select  # noqa: E402
 from fresh_gp import fresh_gp, test_scores  # noqa: E402 (benchmarks/fresh_gp.py)
-
-
-def seed_of(cfg, k: int, what: int) -> int:
-    "The campaign's seed of random choice `what` in iteration k (a copy of Campaign._seed, which needs a campaign)"
-    return (cfg.seed * 1_000_003 + k * 101 + what) % 2**31
 
 
 def stepwise(gp, m, q, exclude, seed, cfg, single, rule) -> list:
@@ -83,10 +78,10 @@ def replay(run, ds) -> list:
         exclude = np.flatnonzero(np.isin(cand, rows))
         q = min(cfg.q, a.to - len(rows))
         if a.rule == "ivr":
-            pos = select(gp, m, q=q, criterion="ivr", exclude=exclude, seed=seed_of(cfg, k, 3),
+            pos = select(gp, m, q=q, criterion="ivr", exclude=exclude, seed=iteration_seed(cfg.seed, k, 3),
                          n_reference=cfg.n_reference)  # fmt: skip
         else:
-            pos = stepwise(gp, m, q, exclude, seed_of(cfg, k, 3), cfg, single, a.rule)
+            pos = stepwise(gp, m, q, exclude, iteration_seed(cfg.seed, k, 3), cfg, single, a.rule)
         rows += [int(r) for r in cand[pos]]
         ds.label(rows)
         k += 1

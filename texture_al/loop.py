@@ -6,8 +6,8 @@
 __all__ = ['STOP_RULES', 'RULE_STOPS', 'STRATEGIES', 'IVR_REFERENCES', 'SETTING_RULES', 'PRESETS', 'DIRECT', 'METRICS',
            'NEW_STATE', 'BUDGET_STOP', 'POOL_STOP', 'stop_statistic', 'should_stop', 'relative_stop_statistic',
            'Config', 'check_setting', 'campaign_data', 'campaign_splits', 'distinct_rows', 'simulate', 'InlineExecutor',
-           'load_judge', 'open_run_dir', 'Campaign', 'run_label', 'progress_line', 'load_run', 'run_status',
-           'load_models', 'curves', 'format_curves']
+           'load_judge', 'open_run_dir', 'iteration_seed', 'Campaign', 'run_label', 'progress_line', 'load_run',
+           'run_status', 'load_models', 'curves', 'format_curves']
 
 # %% ../nbs/06_loop.ipynb #4109050d
 import dataclasses, math, os, re, time, warnings
@@ -388,6 +388,15 @@ def open_run_dir(cfg: Config, out_dir) -> RunDir:
     rd.write_config(cfg.to_yaml())
     return rd
 
+# %% ../nbs/06_loop.ipynb #6583517c
+def iteration_seed(seed: int, k: int, what: int) -> int:
+    """The seed of random choice `what` (0 initial design, 1 synthetic draws, 2 flow, 3 selection, 4 round
+    trip, 5 a direct strategy's judge labels, 6–8 ivr's reference set: flow designs, their order,
+    pool rows) in iteration k of a campaign seeded `seed`"""
+    if not 0 <= what < 101:
+        raise ValueError(f"what = {what}: random choices are numbered 0–100 within an iteration")
+    return (seed * 1_000_003 + k * 101 + what) % 2**31
+
 # %% ../nbs/06_loop.ipynb #6b59c045
 class Campaign:
     "One active-learning campaign in a run directory, run stage by stage: `step()` once, or `run()` to the end"
@@ -498,7 +507,7 @@ class Campaign:
 
     def _seed(self, k: int, what: int) -> int:
         "The seed of random choice `what` in iteration k (the same whenever the iteration is run)"
-        return (self.cfg.seed * 1_000_003 + k * 101 + what) % 2**31
+        return iteration_seed(self.cfg.seed, k, what)
 
     def step(self) -> dict:
         "Run one iteration; returns its metrics row, or None once the campaign has stopped"
