@@ -274,7 +274,7 @@ PRESETS = {
     "medium": dict(
         dataset="medium.h5", criterion="ivr", n_init=10, max_obs=310, q=5, n_draws=20, blocks=8, hidden=128, epochs=10,
         warm_epochs=10, patience=3, input_noise=0.05, warm_lr=1e-3, roundtrip_targets=100, stop=True,
-        stop_rule="relative", stop_window=10,
+        stop_rule="relative", stop_window=10, explained=0.999, max_latent=54,
     ),
     "paper": dict(
         dataset="paper.h5", n_init=5, max_obs=1100, q=1, n_draws=100, gp_iters=100, gp_warm_iters=40,
