@@ -1,4 +1,4 @@
-"""One optimizer step of the GP fit: texture_al's `neg_log_marginal` (closed-form gradient) against GPyTorch's
+"""One optimizer step of the GP fit: the latent GPs' `neg_log_marginal` (closed-form gradient) against GPyTorch's
 `ExactMarginalLogLikelihood` (autograd through the Cholesky factor), same model, same process.
 
 The objective and its gradients must agree (printed); the ratio of the step times is the speed-up. The model is an
@@ -7,7 +7,7 @@ The objective and its gradients must agree (printed); the ratio of the step time
 usage: PYTHONPATH=. python benchmarks/gp_step.py [--n 300] [--latents 32] [--steps 5] [--threads 1] [--device cpu]
 """
 
-import argparse, platform, time
+import argparse
 import torch
 
 ap = argparse.ArgumentParser()
@@ -21,12 +21,11 @@ torch.set_num_threads(a.threads)
 
 import gpytorch, numpy as np  # noqa: E402 (after the thread count is set)
 from texture_al.data import example_dataset  # noqa: E402
-from texture_al.mogp import LMCGP, neg_log_marginal  # noqa: E402
+from texture_al.mogp import LMCGP  # noqa: E402
+from timing import best_of, device_name  # noqa: E402 (benchmarks/timing.py)
 
 dev = torch.device(a.device)
-name = (torch.cuda.get_device_name(dev) if dev.type == "cuda"
-        else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")  # fmt: skip
-print(f"device: {name}; torch {torch.__version__}, gpytorch {gpytorch.__version__}")
+print(f"device: {device_name(dev)}; torch {torch.__version__}, gpytorch {gpytorch.__version__}")
 ex = example_dataset("quick")
 pool = ex.indices("pool")
 idx = np.random.default_rng(0).choice(pool, min(a.n, len(pool)), replace=False)
@@ -37,7 +36,7 @@ print(f"N = {len(idx)}, L = {gp.L} latents")
 
 
 def ours():
-    return neg_log_marginal(model, z)
+    return model.neg_log_marginal(z)
 
 
 def gpytorch_mll():
@@ -47,17 +46,14 @@ def gpytorch_mll():
 
 def step(f):
     "objective, gradients, seconds per forward + backward (best of --steps)"
-    best = np.inf
-    for _ in range(a.steps):
+
+    def once():
         model.zero_grad()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t = time.perf_counter()
         loss = f()
         loss.backward()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t)
+        return loss
+
+    best, loss = best_of(once, a.steps, dev)
     return float(loss.detach()), [p.grad.clone() for p in model.parameters()], best
 
 

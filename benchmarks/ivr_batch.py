@@ -11,7 +11,7 @@ up to --candidates (the medium preset's pool is 5,000).
 usage: PYTHONPATH=. python benchmarks/ivr_batch.py [--n 300] [--candidates 5000] [--q 5] [--latents 32] [--device cpu]
 """
 
-import argparse, platform, time
+import argparse
 import numpy as np, torch
 
 ap = argparse.ArgumentParser()
@@ -28,17 +28,10 @@ torch.set_num_threads(a.threads)
 
 from texture_al.data import example_dataset  # noqa: E402 (after the thread count is set)
 from texture_al.mogp import LMCGP, select  # noqa: E402
+from timing import best_of, device_name  # noqa: E402 (benchmarks/timing.py)
 
 dev = torch.device(a.device)
-name = (torch.cuda.get_device_name(dev) if dev.type == "cuda"
-        else f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")  # fmt: skip
-print(f"device: {name}; torch {torch.__version__}")
-
-
-def sync():
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-
+print(f"device: {device_name(dev)}; torch {torch.__version__}")
 
 ex = example_dataset("quick")
 pool = ex.indices("pool")
@@ -76,20 +69,10 @@ def plain_select():
     return np.array(picks)
 
 
-def timed(f):
-    best, picks = np.inf, None
-    for _ in range(a.repeats):
-        sync()
-        t = time.perf_counter()
-        picks = f()
-        sync()
-        best = min(best, time.perf_counter() - t)
-    return best, picks
-
-
-t_plain, p_plain = timed(plain_select)
-t_new, p_new = timed(lambda: select(gp, cand, q=a.q, criterion="ivr", reference=ref_m))
-t_nokeep, p_nokeep = timed(lambda: select(gp, cand, q=a.q, criterion="ivr", reference=ref_m, keep_gb=0))
+t_plain, p_plain = best_of(plain_select, a.repeats, dev)
+t_new, p_new = best_of(lambda: select(gp, cand, q=a.q, criterion="ivr", reference=ref_m), a.repeats, dev)
+t_nokeep, p_nokeep = best_of(lambda: select(gp, cand, q=a.q, criterion="ivr", reference=ref_m, keep_gb=0), a.repeats,
+                             dev)
 print(f"plain: {t_plain:.2f} s; package: {t_new:.2f} s (ratio {t_plain / t_new:.2f}x); package recomputing at each "
       f"pick: {t_nokeep:.2f} s (ratio {t_plain / t_nokeep:.2f}x); best of {a.repeats}")
 print(f"picks: plain {p_plain.tolist()}, package {p_new.tolist()}, recomputing {p_nokeep.tolist()}")
