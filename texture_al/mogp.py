@@ -459,7 +459,7 @@ CRITERIA = ("max_logdet", "greedy_logdet", "ivr", "random")
 
 def auto_chunk(gp: LMCGP, n_reference: int = 0) -> int:
     """Candidates per batch such that one (latents, max(N, |R|), batch) temporary takes about 16 MiB on a CPU
-    (measured fastest there: larger ones cost page faults), 256 MiB on a GPU (fewer kernel launches)"""
+    (measured: 2.6x faster than batches of 1,024 there), 256 MiB on a GPU (fewer kernel launches; not measured)"""
     budget = 2**24 if gp.device.type == "cpu" else 2**28
     width = len(gp.tau) * max(len(gp.train_inputs), n_reference, 1) * gp.dtype.itemsize
     return max(16, budget // width)
