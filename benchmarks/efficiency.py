@@ -168,7 +168,9 @@ def report():
             "criterion's final value (\">x\": not reached within x times as many; such a seed enters the median and "
             "the range at x, so they are lower bounds). The stopping columns: the number of simulations at which each "
             "rule would have stopped each seed's campaign, with the test NLL there minus its final value "
-            "(trailing means; never: not within the budget).")  # fmt: skip
+            "(trailing means; never: not within the budget). A paired gap: within each seed pair (the same initial "
+            "design, flow initialization and training seeds), the baseline's value minus the criterion's at the same "
+            "number of simulations; > 0: the criterion is ahead there.")  # fmt: skip
     present = sorted({run_label(r["config"]).split("/", 1)[1] for r in runs if r["config"].strategy == "active"})
     verdicts = efficiency_verdicts(summary, budgets, criteria=present)  # every criterion run, not only this call's
     text = head + efficiency_markdown(summary) + "\n\n" + "\n".join(f"- {v}" for v in verdicts) + note

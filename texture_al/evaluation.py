@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'reach', 'trailing_mean', 'run_trailing_mean', 'efficiency_ratio',
-           'efficiency_summary', 'efficiency_markdown', 'stop_points', 'stop_costs', 'efficiency_verdicts',
-           'benchmark_runs', 'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip', 'pick_targets', 'plot_posteriors',
-           'smoothed', 'plot_efficiency', 'observed', 'common_judge', 'judged_models', 'curve_figures',
-           'final_roundtrips', 'stopping_point_figure', 'efficiency_table', 'posterior_figures', 'map_designs',
-           'make_report']
+           'efficiency_summary', 'efficiency_markdown', 'stop_points', 'stop_costs', 'paired_gaps',
+           'efficiency_verdicts', 'benchmark_runs', 'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip',
+           'pick_targets', 'plot_posteriors', 'smoothed', 'plot_efficiency', 'observed', 'common_judge',
+           'judged_models', 'curve_figures', 'final_roundtrips', 'stopping_point_figure', 'efficiency_table',
+           'posterior_figures', 'map_designs', 'make_report']
 
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, os
@@ -132,7 +132,8 @@ def _truncated(run: dict, n_max: int) -> dict:
 def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direct"), budgets=()) -> dict:
     """Final values and stopping points of every strategy, and `efficiency_ratio` of every active criterion against
     each baseline on each of `_RATIO_METRICS` (where every run recorded the metric); with `budgets`, the ratios again
-    with the active runs cut at each budget (by_budget)"""
+    with the active runs cut at each budget (by_budget), and the `paired_gaps` at those budgets and at the active
+    runs' median final N (gaps)"""
     groups = {}
     for r in runs:
         groups.setdefault(run_label(r["config"]), []).append(r)
@@ -141,7 +142,7 @@ def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direc
         fin = {m: [float(run_trailing_mean(r, m, window)[-1]) for r in rs] for m in _RATIO_METRICS}
         strategies[lab] = dict(seeds=[r["config"].seed for r in rs], n=[int(r["metrics"]["n_obs"][-1]) for r in rs],
                                stops=[stop_costs(r, window=window) for r in rs], **fin)  # fmt: skip
-    ratios, by_budget = {}, {int(b): {} for b in budgets}
+    ratios, by_budget, gaps = {}, {int(b): {} for b in budgets}, {}
     for a_lab in [lab for lab in sorted(groups) if lab.startswith("active/")]:
         for base in [b for b in baselines if b in groups]:
             for metric in _RATIO_METRICS:
@@ -150,11 +151,14 @@ def efficiency_summary(runs, window: int = 1, baselines=("random", "random-direc
                     continue
                 key = f"{a_lab} vs {base} ({metric})"
                 ratios[key] = efficiency_ratio(groups[a_lab], groups[base], metric, window)
+                n_final = int(np.median([r["metrics"]["n_obs"][-1] for r in groups[a_lab]]))
+                at = sorted({int(b) for b in budgets} | {n_final}) if budgets else ()
+                gaps[key] = paired_gaps(groups[a_lab], groups[base], metric, window, at)
                 for b in [b for b in by_budget if all(r["metrics"]["n_obs"][-1] >= b for r in groups[a_lab])]:
                     cut = [_truncated(r, b) for r in groups[a_lab]]
                     if all(len(r["metrics"]["n_obs"]) for r in cut):
                         by_budget[b][key] = efficiency_ratio(cut, groups[base], metric, window)
-    return dict(window=window, strategies=strategies, ratios=ratios, by_budget=by_budget)
+    return dict(window=window, strategies=strategies, ratios=ratios, by_budget=by_budget, gaps=gaps)
 
 
 def _ratio_cells(e: dict) -> tuple:
@@ -190,7 +194,20 @@ def efficiency_markdown(summary: dict) -> str:
         for key in summary["ratios"]:
             cells = [_budget_cell(summary["by_budget"][b].get(key)) for b in budgets]
             lines.append(f"| {key} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines + _gap_lines(summary.get("gaps", {})))
+
+
+def _gap_lines(gaps: dict) -> list:
+    "The paired gaps as a table: median (min to max) over seed pairs at each N"
+    at = sorted({N for g in gaps.values() for N in g})
+    if not at:
+        return []
+    lines = ["", "| paired gap, baseline minus active (> 0: active ahead), median (min to max) over seed pairs; "
+             "at N = | " + " | ".join(map(str, at)) + " |", "|---|" + "---|" * len(at)]  # fmt: skip
+    for key, g in gaps.items():
+        cells = [f"{g[N]['median']:+.2f} ({g[N]['min']:+.2f} to {g[N]['max']:+.2f})" if N in g else "" for N in at]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _pooled_cell(e: dict) -> str:
@@ -238,6 +255,34 @@ def stop_costs(run: dict, metric: str = "test_nll", window: int = 1) -> dict:
         k = None if at is None else int(np.flatnonzero(n == at)[0])
         out[rule] = dict(n=at, excess=None if k is None else float(sign * (v[k] - v[-1])))
     return out
+
+# %% ../nbs/07_evaluation.ipynb #c82bed46
+def paired_gaps(active_runs, baseline_runs, metric: str = "test_nll", window: int = 1, at=()) -> dict:
+    """Baseline minus active at the same N, per seed pair (> 0: active ahead; signs flipped where higher is better):
+    trailing means over `window` simulations at the last iteration with at most N simulations, for every N of `at`
+    that both runs of a pair reached; per N the gaps with their seeds, and their median, min and max"""
+    sign = 1.0 if LOWER_IS_BETTER.get(metric, True) else -1.0
+    base = {r["config"].seed: r for r in baseline_runs}
+    pairs = [(a, base[a["config"].seed]) for a in active_runs if a["config"].seed in base]
+    out = {}
+    for N in at:
+        gaps, seeds = [], []
+        for a, b in pairs:
+            va, vb = (_value_at(r, metric, window, N) for r in (a, b))
+            if va is not None and vb is not None:
+                gaps.append(sign * (vb - va))
+                seeds.append(a["config"].seed)
+        if gaps:
+            out[int(N)] = dict(gaps=gaps, seeds=seeds, median=float(np.median(gaps)), min=min(gaps), max=max(gaps))
+    return out
+
+
+def _value_at(run: dict, metric: str, window: int, N: int):
+    "The run's trailing mean at its last iteration with at most N simulations; None if it never reached N"
+    n = run["metrics"]["n_obs"]
+    if n[-1] < N:
+        return None
+    return float(run_trailing_mean(run, metric, window)[np.flatnonzero(n <= N)[-1]])
 
 # %% ../nbs/07_evaluation.ipynb #0b3aac4d
 def efficiency_verdicts(summary: dict, budgets, criteria=("ivr", "max_logdet"), baseline: str = "random") -> list:
