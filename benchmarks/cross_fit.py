@@ -14,7 +14,7 @@ GP (columns), each row's mean over GPs, each column's mean over flows, and the s
 
 usage: PYTHONPATH=. python benchmarks/cross_fit.py RUN_DIR ... --out benchmarks/cross_fit_medium
        [--gps RUN_DIR,...] [--epochs 30] [--every 10] [--report-only]
-(medium data, one CPU thread: about 40 s per pair.)
+(medium data, one CPU thread: about a minute per pair.)
 """
 
 import argparse, json, os, platform, sys, time
@@ -27,6 +27,8 @@ ap.add_argument("--epochs", type=int, default=30)
 ap.add_argument("--every", type=int, default=10)
 ap.add_argument("--report-only", action="store_true")
 a = ap.parse_args()
+if a.every < 1 or a.epochs < a.every or a.epochs % a.every:
+    raise SystemExit(f"--epochs ({a.epochs}) must be a positive multiple of --every ({a.every})")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np, torch  # noqa: E402 (after the thread count)
@@ -51,22 +53,26 @@ def done_pairs(path: str) -> dict:
     return {(d["flow"], d["gp"]): d for d in lines if d.get("epochs") == a.epochs}
 
 
-def fine_tune(flow_dir: str, gp_dir: str, data: tuple) -> dict:
-    "A's flow fine-tuned on B's GP; test NLL before and every --every epochs"
-    ds, pool, test = data
-    cfg = load_run(flow_dir)["config"]
-    flow, _ = load_models(flow_dir)
+def gp_synthetic_set(gp_dir: str, ds, pool):
+    "S draws per pool texture from a run's last GP (S: that run's n_draws)"
     _, gp = load_models(gp_dir)
     if gp is None:
         raise SystemExit(f"{gp_dir} saved no GP: only GP-pipeline campaigns (active, random) have one")
+    return synthetic_set(gp, ds.texture_vector[pool], load_run(gp_dir)["config"].n_draws, seed=7)
+
+
+def fine_tune(flow_dir: str, syn, data: tuple) -> list:
+    "A's flow fine-tuned on a synthetic set; its test NLL before and every --every epochs"
+    ds, pool, test = data
+    cfg = load_run(flow_dir)["config"]
+    flow, _ = load_models(flow_dir)
     m, P = ds.texture_vector, ds.P
-    syn = synthetic_set(gp, m[pool], cfg.n_draws, seed=7)
     nll = [float(-flow.log_prob(m[test], P[test]).mean())]
     for k in range(a.epochs // a.every):
         train(flow, m[pool], syn, epochs=a.every, lr=cfg.warm_lr or cfg.lr, input_noise=cfg.input_noise,
               batch=cfg.batch, clip=cfg.clip, seed=k, progress=False)  # fmt: skip
         nll.append(float(-flow.log_prob(m[test], P[test]).mean()))
-    return dict(flow=label(flow_dir), gp=label(gp_dir), epochs=a.epochs, test_nll=[round(v, 3) for v in nll])
+    return [round(v, 3) for v in nll]
 
 
 def markdown(table: dict, flows: list, gps: list) -> str:
@@ -96,17 +102,19 @@ if __name__ == "__main__":
     pool, _, test = campaign_splits(ds, cfg0)
     jsonl = a.out + ".jsonl"
     have = done_pairs(jsonl)
+    names = {d: label(d) for d in a.runs + gp_dirs}
     for g in [] if a.report_only else gp_dirs:
-        for f in a.runs:
-            if (label(f), label(g)) in have:
-                continue
+        todo = [f for f in a.runs if (names[f], names[g]) not in have]
+        syn = gp_synthetic_set(g, ds, pool) if todo else None
+        for f in todo:
             t = time.perf_counter()
-            line = fine_tune(f, g, (ds, pool, test))
+            nll = fine_tune(f, syn, (ds, pool, test))
+            line = dict(flow=names[f], gp=names[g], epochs=a.epochs, test_nll=nll)
             with open(jsonl, "a") as fh:
                 fh.write(json.dumps(line) + "\n")
             print(json.dumps(line), f"({time.perf_counter() - t:.0f} s)", flush=True)
     have = done_pairs(jsonl)
-    flows, gps = [label(f) for f in a.runs], [label(g) for g in a.runs]
+    flows = gps = [names[d] for d in a.runs]
     missing = [(f, g) for f in flows for g in gps if (f, g) not in have]
     if missing:
         print(f"{len(missing)} pair(s) not run yet, e.g. {missing[0]}; no table")

@@ -280,7 +280,7 @@ def paired_gaps(active_runs, baseline_runs, metric: str = "test_nll", window: in
 def _value_at(run: dict, metric: str, window: int, N: int):
     "The run's trailing mean at its last iteration with at most N simulations; None if it never reached N"
     n = run["metrics"]["n_obs"]
-    if n[-1] < N:
+    if n[-1] < N or n[0] > N:  # never got there, or its first recorded iteration came after N
         return None
     return float(run_trailing_mean(run, metric, window)[np.flatnonzero(n <= N)[-1]])
 
