@@ -1,0 +1,120 @@
+"""The benchmark scripts, end to end at smoke size (about a minute on one core).
+
+The benchmark scripts sit outside the package, so nothing else would notice when a change to the package breaks one of
+them. Each test runs a script as a user does (a subprocess from the repository root, one thread) on the smoke preset and
+the shipped quick data, and checks its output against an independent source: the run directories' own metrics.csv (the
+campaign's own evaluation), a peer script on the same simulations, or a recomputation in a few lines here.
+"""
+
+import csv, json, os, subprocess, sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def script(name, *args, cwd=ROOT) -> str:
+    "Run benchmarks/<name>.py with `args`, one thread, the repository on the path; its stdout (fails on an error)"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *map(str, args)], cwd=cwd, env=env,
+                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, f"{name}.py failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
+    return r.stdout
+
+
+def metrics(run_dir) -> dict:
+    "A run's metrics.csv as float arrays by column"
+    rows = list(csv.DictReader(open(Path(run_dir) / "metrics.csv")))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def trailing(m: dict, metric: str, window: int) -> np.ndarray:
+    "Trailing means over the last `window` simulations, by a plain loop (the package's is vectorized)"
+    n, v = m["n_obs"], m[metric]
+    return np.array([v[(n > n[i] - window) & (np.arange(len(n)) <= i)].mean() for i in range(len(n))])
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> Path:
+    "A smoke efficiency benchmark: ivr to 9 simulations and random picks to 18, seed 0, a judge on 40 pool textures"
+    out = tmp_path_factory.mktemp("efficiency")
+    args = ["--preset", "smoke", "--out", out, "--seeds", "0", "--criteria", "ivr", "--budget", 9, "--random-factor", 2,
+            "--strategies", "active,random", "--judge-obs", 40, "--budgets", 7]  # fmt: skip
+    script("efficiency", *args)
+    return out / "quick"
+
+
+def test_efficiency_report_matches_the_runs(bench):
+    "The report's final values and ratios, recomputed from the runs' metrics.csv"
+    rep = json.load(open(bench / "efficiency.json"))
+    w = rep["window"]
+    act, rnd = metrics(bench / "active-ivr-seed0"), metrics(bench / "random-seed0")
+    assert act["n_obs"][-1] == 9 and rnd["n_obs"][-1] == 18
+    for metric in ("test_nll", "roundtrip_p95"):
+        final = trailing(act, metric, w)[-1]
+        np.testing.assert_allclose(rep["strategies"]["active/ivr"][metric], [final])
+        pair = rep["ratios"][f"active/ivr vs random ({metric})"]["pairs"][0]
+        reached = np.flatnonzero(trailing(rnd, metric, w) <= final)  # both metrics: lower is better
+        n_b = rnd["n_obs"][reached[0]] if len(reached) else None
+        assert pair["n_baseline"] == n_b
+        if n_b is not None:
+            assert pair["ratio"] == pytest.approx(n_b / 9)
+    md = (bench / "efficiency.md").read_text()
+    assert "paired gap" in md and "active/ivr vs random (test_nll)" in md
+    assert (bench / "efficiency.png").stat().st_size > 10_000
+
+
+def test_efficiency_second_call_reuses_the_runs(bench):
+    "A second call with the same budgets runs nothing: every run's metrics stay as they were"
+    before = {d.name: (d / "metrics.csv").read_text() for d in bench.iterdir() if d.is_dir()}
+    out = script("efficiency", "--preset", "smoke", "--out", bench.parent, "--seeds", 0, "--criteria", "ivr",
+                 "--budget", 9, "--random-factor", 2, "--strategies", "active,random", "--judge-obs", 40,
+                 "--budgets", 7)  # fmt: skip
+    assert before == {d.name: (d / "metrics.csv").read_text() for d in bench.iterdir() if d.is_dir()}
+    assert "common judge" in out
+
+
+def test_cross_fit_starts_from_each_campaigns_final_flow(bench, tmp_path):
+    "Before fine-tuning, each flow's test NLL is the one its campaign recorded at its last iteration"
+    runs = [bench / "active-ivr-seed0", bench / "random-seed0"]
+    script("cross_fit", *runs, "--out", tmp_path / "cf", "--epochs", 2, "--every", 1)
+    rows = [json.loads(s) for s in open(tmp_path / "cf.jsonl") if s.strip()]
+    assert len(rows) == 4  # every flow on every GP
+    for run in runs:
+        recorded = metrics(run)["test_nll"][-1]
+        starts = [r["test_nll"][0] for r in rows if r["flow"].startswith(run.name)]
+        np.testing.assert_allclose(starts, recorded, atol=2e-3)  # the jsonl keeps 3 decimals
+        assert all(len(r["test_nll"]) == 3 for r in rows)  # before, after epoch 1, after epoch 2
+
+
+def test_cross_fit_refuses_epochs_it_would_not_train(bench, tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cross_fit.py"), str(bench / "random-seed0"),
+                        "--out", str(tmp_path / "cf"), "--epochs", "3", "--every", "2"], cwd=ROOT, env=env,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode != 0 and "--every" in r.stderr
+
+
+def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_path):
+    "The flow-free replay picks what the campaign picked, and its fresh GP scores what forward_value's does"
+    out = script("gp_loop", bench / "active-ivr-seed0", "--to", 9, "--score-at", 9)
+    recs = [json.loads(s) for s in out.splitlines() if s.startswith("{")]
+    assert [r["n"] for r in recs] == [7, 9] and all(r["same_as_campaign"] for r in recs)
+    script("forward_value", bench, "--active-n", "7,9", "--random-n", "7,9,13,18", "--out", tmp_path / "fv.json")
+    mine = [r for r in json.load(open(tmp_path / "fv.json")) if r["label"] == "active/ivr" and r["n"] == 9]
+    assert len(mine) == 1
+    for k in ("nlpd", "r2_sigma", "r2_delta"):
+        assert mine[0][k] == pytest.approx(recs[-1][k], rel=1e-6), k
+
+
+def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
+    "One record per (run, n), each with finite scores; the same recipe and seed give the same numbers on a rerun"
+    args = ["--n", 9, bench / "active-ivr-seed0", bench / "random-seed0", "--epochs", 2, "--lr-epochs", 1]
+    script("retrain", *args, "--out", tmp_path / "a.json")
+    script("retrain", *args, "--out", tmp_path / "b.json")
+    ra, rb = json.load(open(tmp_path / "a.json")), json.load(open(tmp_path / "b.json"))
+    assert len(ra) == 2 and {r["n"] for r in ra} == {9}
+    for x, y in zip(ra, rb):
+        assert np.isfinite(x["test_nll"]) and x["test_nll"] == pytest.approx(y["test_nll"], abs=1e-9)
