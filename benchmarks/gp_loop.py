@@ -13,6 +13,10 @@ Rules:
   the replay.
 - strat: ivr one pick at a time, at most ceil(q x the pool's single-crystal share) single crystals per batch.
 - mix<r>: r random pool textures first, then ivr for the rest of the batch, with the GP conditioned on the r.
+- random: q random pool textures (what random picks' campaign would simulate after the same initial design).
+
+--objective trace makes ivr (and strat, mix<r>) reduce the summed predictive variance in data units instead of the
+summed log-variances of the latents (`select(..., objective=...)`).
 
 usage: PYTHONPATH=. python benchmarks/gp_loop.py runs/efficiency/medium/active-ivr-seed0 --rule strat [--to 210]
        [--score-at 60,110,160,210] [--out runs/gp_loop.jsonl]
@@ -23,15 +27,16 @@ import argparse, json, math, os, platform
 
 ap = argparse.ArgumentParser()
 ap.add_argument("run_dir", help="an active campaign: its config, data, seed and initial design are reused")
-ap.add_argument("--rule", default="ivr", help="ivr, strat or mix<r> (r random picks per batch)")
+ap.add_argument("--rule", default="ivr", help="ivr, strat, mix<r> (r random picks per batch) or random")
+ap.add_argument("--objective", default="logdet", choices=("logdet", "trace"), help="ivr's objective")
 ap.add_argument("--to", type=int, default=210, help="stop after this many simulations")
 ap.add_argument("--score-at", default="60,110,160,210")
 ap.add_argument("--explained", type=float, default=None, help="the GPs' explained share (default: the campaign's)")
 ap.add_argument("--max-latent", type=int, default=None, help="the GPs' most latents (default: the campaign's)")
 ap.add_argument("--out", default=None, help="append the JSON lines to this file")
 a = ap.parse_args()
-if a.rule not in ("ivr", "strat") and not (a.rule.startswith("mix") and a.rule[3:].isdigit()):
-    raise SystemExit(f"--rule must be ivr, strat or mix<r>, got {a.rule!r}")
+if a.rule not in ("ivr", "strat", "random") and not (a.rule.startswith("mix") and a.rule[3:].isdigit()):
+    raise SystemExit(f"--rule must be ivr, strat, mix<r> or random, got {a.rule!r}")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np, torch  # noqa: E402 (after the thread count)
@@ -56,7 +61,8 @@ def stepwise(gp, m, q, exclude, seed, cfg, single, rule) -> list:
         banned = set(exclude) | set(picks)
         if single[picks].sum() >= quota:
             banned |= set(np.flatnonzero(single).tolist())
-        picks.append(int(select(gc, m, q=1, criterion="ivr", exclude=sorted(banned), reference=reference)[0]))
+        picks.append(int(select(gc, m, q=1, criterion="ivr", exclude=sorted(banned), reference=reference,
+                                objective=a.objective)[0]))  # fmt: skip
     return picks
 
 
@@ -77,17 +83,18 @@ def replay(run, ds) -> list:
             lr=cfg.gp_lr)  # fmt: skip
         exclude = np.flatnonzero(np.isin(cand, rows))
         q = min(cfg.q, a.to - len(rows))
-        if a.rule == "ivr":
-            pos = select(gp, m, q=q, criterion="ivr", exclude=exclude, seed=iteration_seed(cfg.seed, k, 3),
-                         n_reference=cfg.n_reference)  # fmt: skip
+        if a.rule in ("ivr", "random"):
+            pos = select(gp, m, q=q, criterion=a.rule, exclude=exclude, seed=iteration_seed(cfg.seed, k, 3),
+                         n_reference=cfg.n_reference, objective=a.objective)  # fmt: skip
         else:
             pos = stepwise(gp, m, q, exclude, iteration_seed(cfg.seed, k, 3), cfg, single, a.rule)
         rows += [int(r) for r in cand[pos]]
         ds.label(rows)
         k += 1
         same = len(campaign_rows) >= len(rows) and set(campaign_rows[: len(rows)].tolist()) == set(rows)
-        rec = dict(rule=a.rule, seed=cfg.seed, explained=cfg.explained, max_latent=cfg.max_latent, n=len(rows),
-                   single_share=float(single[np.isin(cand, rows)].mean()), same_as_campaign=same)  # fmt: skip
+        rec = dict(rule=a.rule, objective=a.objective, seed=cfg.seed, explained=cfg.explained,
+                   max_latent=cfg.max_latent, n=len(rows), single_share=float(single[np.isin(cand, rows)].mean()),
+                   same_as_campaign=same)  # fmt: skip
         if len(rows) in score_at:
             rec.update(test_scores(fresh_gp(cfg, ds, pool, rows, ds.P[rows]), ds, test))
         out.append(rec)

@@ -98,15 +98,21 @@ def test_cross_fit_refuses_epochs_it_would_not_train(bench, tmp_path):
 
 
 def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_path):
-    "The flow-free replay picks what the campaign picked, and its fresh GP scores what forward_value's does"
+    "The flow-free replay picks what each campaign picked (ivr, random); its fresh GP scores what forward_value's does"
     out = script("gp_loop", bench / "active-ivr-seed0", "--to", 9, "--score-at", 9)
     recs = [json.loads(s) for s in out.splitlines() if s.startswith("{")]
     assert [r["n"] for r in recs] == [7, 9] and all(r["same_as_campaign"] for r in recs)
     script("forward_value", bench, "--active-n", "7,9", "--random-n", "7,9,13,18", "--out", tmp_path / "fv.json")
-    mine = [r for r in json.load(open(tmp_path / "fv.json")) if r["label"] == "active/ivr" and r["n"] == 9]
+    fv = json.load(open(tmp_path / "fv.json"))
+    mine = [r for r in fv if r["label"] == "active/ivr" and r["n"] == 9]
     assert len(mine) == 1
     for k in ("nlpd", "r2_sigma", "r2_delta"):
         assert mine[0][k] == pytest.approx(recs[-1][k], rel=1e-6), k
+    out = script("gp_loop", bench / "random-seed0", "--rule", "random", "--to", 13, "--score-at", 13)
+    recs = [json.loads(s) for s in out.splitlines() if s.startswith("{")]
+    assert [r["n"] for r in recs] == [7, 9, 11, 13] and all(r["same_as_campaign"] for r in recs)
+    theirs = [r for r in fv if r["label"] == "random" and r["n"] == 13]
+    assert theirs[0]["nlpd"] == pytest.approx(recs[-1]["nlpd"], rel=1e-6)
 
 
 def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
