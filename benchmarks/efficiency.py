@@ -36,7 +36,8 @@ ap.add_argument("--preset", default="quick", help="a campaign preset of texture_
 ap.add_argument("--dataset", default=None, help="override the preset's dataset (a shipped name or a .h5 file)")
 ap.add_argument("--out", default="runs/efficiency")
 ap.add_argument("--seeds", default="0,1,2")
-ap.add_argument("--criteria", default="max_logdet,ivr", help="e.g. max_logdet,ivr,ivr:designs,ivr:both")
+ap.add_argument("--criteria", default="max_logdet,ivr",
+                help="e.g. max_logdet,ivr,ivr:designs,ivr:both,ivr:trace (ivr's reference set and objective)")
 ap.add_argument("--budget", type=int, default=101, help="simulations of each active campaign")
 ap.add_argument("--random-factor", type=float, default=3.0, help="random campaigns run to this many times --budget")
 ap.add_argument("--direct-budget", type=int, default=0, help="random-direct budget (0: the whole pool)")
@@ -57,6 +58,7 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.loop import Campaign, Config, campaign_data, load_run, run_label  # noqa: E402
+from texture_al.loop import IVR_OBJECTIVES, IVR_REFERENCES  # noqa: E402
 from texture_al.evaluation import benchmark_runs, common_judge, efficiency_markdown, efficiency_summary  # noqa: E402
 from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: E402
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
@@ -76,6 +78,11 @@ os.makedirs(root, exist_ok=True)
 judge_path = os.path.join(root, "judge.pt")
 seeds = [int(s) for s in a.seeds.split(",")]
 criteria = [c for c in a.criteria.split(",") if c]
+for crit in criteria:
+    bad = [o for o in crit.split(":")[1:] if o not in IVR_REFERENCES + IVR_OBJECTIVES]
+    if bad:
+        raise SystemExit(f"--criteria {crit}: {bad} is neither an ivr reference set {IVR_REFERENCES} nor an objective "
+                         f"{IVR_OBJECTIVES}")  # fmt: skip
 
 
 def device_line() -> str:
@@ -113,9 +120,11 @@ def plans() -> list:
     direct = min(a.direct_budget or pool, pool)
     out = []
     for seed in seeds:
-        for crit in criteria:  # max_logdet, ivr, or ivr:<reference set> (texture_al.loop.IVR_REFERENCES)
-            name, ref = crit.split(":") if ":" in crit else (crit, "pool")
-            over = dict(strategy="active", criterion=name, ivr_reference=ref, max_obs=a.budget)
+        for crit in criteria:  # max_logdet, ivr, or ivr:<reference set>, ivr:<objective>, ivr:<reference>:<objective>
+            name, *opts = crit.split(":")
+            ref = next((o for o in opts if o in IVR_REFERENCES), "pool")
+            objective = next((o for o in opts if o in IVR_OBJECTIVES), "logdet")
+            over = dict(strategy="active", criterion=name, ivr_reference=ref, ivr_objective=objective, max_obs=a.budget)
             out.append((f"active-{crit.replace(':', '-')}-seed{seed}", over))
         out.append((f"random-seed{seed}", dict(strategy="random", max_obs=int(round(a.random_factor * a.budget)))))
         out.append((f"random-direct-seed{seed}", dict(strategy="random-direct", max_obs=direct, q=a.direct_q)))

@@ -38,10 +38,10 @@ def trailing(m: dict, metric: str, window: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory) -> Path:
-    "A smoke efficiency benchmark: ivr to 9 simulations and random picks to 18, seed 0, a judge on 40 pool textures"
+    "A smoke efficiency benchmark: ivr (both objectives) to 9 simulations, random picks to 18, seed 0, a judge on 40"
     out = tmp_path_factory.mktemp("efficiency")
-    args = ["--preset", "smoke", "--out", out, "--seeds", "0", "--criteria", "ivr", "--budget", 9, "--random-factor", 2,
-            "--strategies", "active,random", "--judge-obs", 40, "--budgets", 7]  # fmt: skip
+    args = ["--preset", "smoke", "--out", out, "--seeds", "0", "--criteria", "ivr,ivr:trace", "--budget", 9,
+            "--random-factor", 2, "--strategies", "active,random", "--judge-obs", 40, "--budgets", 7]  # fmt: skip
     script("efficiency", *args)
     return out / "quick"
 
@@ -61,6 +61,9 @@ def test_efficiency_report_matches_the_runs(bench):
         assert pair["n_baseline"] == n_b
         if n_b is not None:
             assert pair["ratio"] == pytest.approx(n_b / 9)
+    assert "ivr_objective: trace" in (bench / "active-ivr-trace-seed0" / "config.yaml").read_text()
+    assert "ivr_objective: logdet" in (bench / "active-ivr-seed0" / "config.yaml").read_text()
+    assert "active/ivr-trace" in rep["strategies"]
     md = (bench / "efficiency.md").read_text()
     assert "paired gap" in md and "active/ivr vs random (test_nll)" in md
     assert (bench / "efficiency.png").stat().st_size > 10_000
@@ -69,7 +72,7 @@ def test_efficiency_report_matches_the_runs(bench):
 def test_efficiency_second_call_reuses_the_runs(bench):
     "A second call with the same budgets runs nothing: every run's metrics stay as they were"
     before = {d.name: (d / "metrics.csv").read_text() for d in bench.iterdir() if d.is_dir()}
-    out = script("efficiency", "--preset", "smoke", "--out", bench.parent, "--seeds", 0, "--criteria", "ivr",
+    out = script("efficiency", "--preset", "smoke", "--out", bench.parent, "--seeds", 0, "--criteria", "ivr,ivr:trace",
                  "--budget", 9, "--random-factor", 2, "--strategies", "active,random", "--judge-obs", 40,
                  "--budgets", 7)  # fmt: skip
     assert before == {d.name: (d / "metrics.csv").read_text() for d in bench.iterdir() if d.is_dir()}
