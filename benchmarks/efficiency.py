@@ -58,7 +58,8 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.loop import Campaign, Config, campaign_data, load_run, run_label  # noqa: E402
-from texture_al.loop import IVR_OBJECTIVES, IVR_REFERENCES  # noqa: E402
+from texture_al.loop import IVR_REFERENCES  # noqa: E402
+from texture_al.mogp import IVR_OBJECTIVES  # noqa: E402
 from texture_al.evaluation import benchmark_runs, common_judge, efficiency_markdown, efficiency_summary  # noqa: E402
 from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: E402
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
