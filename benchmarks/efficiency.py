@@ -59,7 +59,7 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 torch.set_num_threads(1)
 from texture_al.loop import Campaign, Config, campaign_data, load_run, run_label  # noqa: E402
 from texture_al.loop import IVR_REFERENCES  # noqa: E402
-from texture_al.mogp import IVR_OBJECTIVES  # noqa: E402
+from texture_al.mogp import IVR_OBJECTIVE_NAMES  # noqa: E402
 from texture_al.evaluation import benchmark_runs, common_judge, efficiency_markdown, efficiency_summary  # noqa: E402
 from texture_al.evaluation import efficiency_verdicts, plot_efficiency  # noqa: E402
 from texture_al.rundir import RunDir, save_checkpoint  # noqa: E402
@@ -78,12 +78,23 @@ root = os.path.join(a.out, label)
 os.makedirs(root, exist_ok=True)
 judge_path = os.path.join(root, "judge.pt")
 seeds = [int(s) for s in a.seeds.split(",")]
-criteria = [c for c in a.criteria.split(",") if c]
-for crit in criteria:
-    bad = [o for o in crit.split(":")[1:] if o not in IVR_REFERENCES + IVR_OBJECTIVES]
-    if bad:
-        raise SystemExit(f"--criteria {crit}: {bad} is neither an ivr reference set {IVR_REFERENCES} nor an objective "
-                         f"{IVR_OBJECTIVES}")  # fmt: skip
+
+
+def criterion_settings(crit: str) -> dict:
+    """The campaign settings of one --criteria entry: max_logdet, ivr, or ivr with options after colons, a reference
+    set (texture_al.loop.IVR_REFERENCES) and/or an objective (texture_al.mogp.IVR_OBJECTIVE_NAMES): ivr:designs:trace"""
+    name, *opts = crit.split(":")
+    refs = [o for o in opts if o in IVR_REFERENCES]
+    objectives = [o for o in opts if o in IVR_OBJECTIVE_NAMES]
+    if opts and name != "ivr":
+        raise SystemExit(f"--criteria {crit}: only ivr takes options")
+    if len(refs) > 1 or len(objectives) > 1 or len(refs) + len(objectives) < len(opts):
+        raise SystemExit(f"--criteria {crit}: options are at most one reference set {IVR_REFERENCES} and one objective "
+                         f"{IVR_OBJECTIVE_NAMES}")  # fmt: skip
+    return dict(criterion=name, ivr_reference=(refs or ["pool"])[0], ivr_objective=(objectives or ["logdet"])[0])
+
+
+criteria = {c: criterion_settings(c) for c in a.criteria.split(",") if c}  # refused here, before anything runs
 
 
 def device_line() -> str:
@@ -121,11 +132,8 @@ def plans() -> list:
     direct = min(a.direct_budget or pool, pool)
     out = []
     for seed in seeds:
-        for crit in criteria:  # max_logdet, ivr, or ivr:<reference set>, ivr:<objective>, ivr:<reference>:<objective>
-            name, *opts = crit.split(":")
-            ref = next((o for o in opts if o in IVR_REFERENCES), "pool")
-            objective = next((o for o in opts if o in IVR_OBJECTIVES), "logdet")
-            over = dict(strategy="active", criterion=name, ivr_reference=ref, ivr_objective=objective, max_obs=a.budget)
+        for crit, crit_settings in criteria.items():
+            over = dict(strategy="active", max_obs=a.budget, **crit_settings)
             out.append((f"active-{crit.replace(':', '-')}-seed{seed}", over))
         out.append((f"random-seed{seed}", dict(strategy="random", max_obs=int(round(a.random_factor * a.budget)))))
         out.append((f"random-direct-seed{seed}", dict(strategy="random-direct", max_obs=direct, q=a.direct_q)))

@@ -15,13 +15,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def script(name, *args, cwd=ROOT) -> str:
-    "Run benchmarks/<name>.py with `args`, one thread, the repository on the path; its stdout (fails on an error)"
+def run_script(name, *args) -> subprocess.CompletedProcess:
+    "Run benchmarks/<name>.py with `args` from the repository root, one thread, the repository on the path"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *map(str, args)], cwd=cwd, env=env,
-                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *map(str, args)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
+def script(name, *args) -> str:
+    "The stdout of a script run that must succeed"
+    r = run_script(name, *args)
     assert r.returncode == 0, f"{name}.py failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
     return r.stdout
+
+
+def refused(name, *args) -> str:
+    "The stderr of a script run that must fail"
+    r = run_script(name, *args)
+    assert r.returncode != 0, f"{name}.py accepted {args}"
+    return r.stderr
 
 
 def metrics(run_dir) -> dict:
@@ -92,12 +104,14 @@ def test_cross_fit_starts_from_each_campaigns_final_flow(bench, tmp_path):
         assert all(len(r["test_nll"]) == 3 for r in rows)  # before, after epoch 1, after epoch 2
 
 
-def test_cross_fit_refuses_epochs_it_would_not_train(bench, tmp_path):
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cross_fit.py"), str(bench / "random-seed0"),
-                        "--out", str(tmp_path / "cf"), "--epochs", "3", "--every", "2"], cwd=ROOT, env=env,
-                       capture_output=True, text=True)  # fmt: skip
-    assert r.returncode != 0 and "--every" in r.stderr
+def test_bad_arguments_are_refused_with_a_message(bench, tmp_path):
+    assert "--every" in refused("cross_fit", bench / "random-seed0", "--out", tmp_path / "cf", "--epochs", 3,
+                                "--every", 2)  # fmt: skip
+    for crit, says in [("ivr:trace:logdet", "at most one"), ("ivr:desings", "at most one"),
+                       ("max_logdet:trace", "only ivr takes options")]:  # fmt: skip
+        assert says in refused("efficiency", "--preset", "smoke", "--criteria", crit, "--out", tmp_path / "e"), crit
+    assert not (tmp_path / "e").exists() or not any((tmp_path / "e").rglob("config.yaml"))  # nothing was run
+    assert "--rule must be" in refused("gp_loop", bench / "active-ivr-seed0", "--rule", "greedy")
 
 
 def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_path):

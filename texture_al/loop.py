@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import yaml
 from .data import CPDataset, example_dataset, load_dataset, read_table, save_dataset
-from .mogp import LMCGP, select, synthetic_set, CRITERIA, IVR_OBJECTIVES, KERNELS
+from .mogp import LMCGP, select, synthetic_set, CRITERIA, IVR_OBJECTIVE_NAMES, KERNELS
 from .cnf import CNF, train, roundtrip, ACTIVATIONS, BLOCKS
 from .scaling import Scaler
 from .rundir import RunDir, RunDirError, OBSERVATION_COLUMNS, FAILURE_COLUMNS, load_checkpoint
@@ -210,7 +210,7 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     phi_rel=("positive", 1.0),
     n_reference=("int", 1, 1_000_000),
     ivr_reference=("choice", IVR_REFERENCES),
-    ivr_objective=("choice", IVR_OBJECTIVES),
+    ivr_objective=("choice", IVR_OBJECTIVE_NAMES),
     roundtrip_targets=("int", 0, _BIG),
     roundtrip_samples=("int", 1, 100_000),
     judge=("judge",),
