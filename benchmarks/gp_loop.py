@@ -18,8 +18,12 @@ Rules:
 --objective trace makes ivr (and strat, mix<r>) reduce the summed predictive variance in data units instead of the
 summed log-variances of the latents (`select(..., objective=...)`).
 
+--rows-out FILE writes the simulated rows in the order they were picked and their properties (JSON, rewritten after
+every iteration), which benchmarks/retrain.py takes in place of a run directory: a rule's picks valued by flows trained
+from scratch without running its campaign. random needs no GP to pick, so it fits one only to score.
+
 usage: PYTHONPATH=. python benchmarks/gp_loop.py runs/efficiency/medium/active-ivr-seed0 --rule strat [--to 210]
-       [--score-at 60,110,160,210] [--out runs/gp_loop.jsonl]
+       [--score-at 60,110,160,210] [--out runs/gp_loop.jsonl] [--rows-out runs/ivr-seed0-rows.json]
 (medium data, one CPU thread: about 8 min to 210 simulations with the scoring.)
 """
 
@@ -34,6 +38,7 @@ ap.add_argument("--score-at", default="60,110,160,210")
 ap.add_argument("--explained", type=float, default=None, help="the GPs' explained share (default: the campaign's)")
 ap.add_argument("--max-latent", type=int, default=None, help="the GPs' most latents (default: the campaign's)")
 ap.add_argument("--out", default=None, help="append the JSON lines to this file")
+ap.add_argument("--rows-out", default=None, help="write the picked rows in order to this JSON file (for retrain.py)")
 a = ap.parse_args()
 if a.rule not in ("ivr", "strat", "random") and not (a.rule.startswith("mix") and a.rule[3:].isdigit()):
     raise SystemExit(f"--rule must be ivr, strat, mix<r> or random, got {a.rule!r}")
@@ -77,10 +82,8 @@ def replay(run, ds) -> list:
     campaign_rows, gp, k, out = observed(run)[0], None, 0, []
     score_at = {int(x) for x in a.score_at.split(",")}
     while len(rows) < a.to:
-        fit_rows = sorted(rows)
-        gp = LMCGP(kernel=cfg.kernel, explained=cfg.explained, max_latent=cfg.max_latent).fit(
-            ds.texture_vector[fit_rows], ds.label(fit_rows), init=gp, iters=cfg.gp_warm_iters if gp else cfg.gp_iters,
-            lr=cfg.gp_lr)  # fmt: skip
+        if a.rule != "random":  # random picks ignore the GP
+            gp = refit(gp, cfg, ds, sorted(rows))
         exclude = np.flatnonzero(np.isin(cand, rows))
         q = min(cfg.q, a.to - len(rows))
         if a.rule in ("ivr", "random"):
@@ -99,7 +102,28 @@ def replay(run, ds) -> list:
             rec.update(test_scores(fresh_gp(cfg, ds, pool, rows, ds.P[rows]), ds, test))
         out.append(rec)
         print(json.dumps(rec), flush=True)
+        save_rows(run, rows, ds.P[rows])
     return out
+
+
+def refit(gp, cfg, ds, fit_rows) -> LMCGP:
+    "The campaign's GP step: a warm refit on the rows so far in ascending order (a cold fit the first time)"
+    return LMCGP(kernel=cfg.kernel, explained=cfg.explained, max_latent=cfg.max_latent).fit(
+        ds.texture_vector[fit_rows], ds.label(fit_rows), init=gp, iters=cfg.gp_warm_iters if gp else cfg.gp_iters,
+        lr=cfg.gp_lr)  # fmt: skip
+
+
+def save_rows(run, rows, P):
+    """The picks so far in order, their simulated properties, and what made them (--rows-out); written whole, so a kill
+    leaves the last iteration's"""
+    if not a.rows_out:
+        return
+    rec = dict(run_dir=str(run["dir"]), rule=a.rule, objective=a.objective, seed=run["config"].seed, rows=rows,
+               P=P.tolist())  # fmt: skip
+    tmp = a.rows_out + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(rec, fh)
+    os.replace(tmp, a.rows_out)
 
 
 if __name__ == "__main__":

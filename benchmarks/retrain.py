@@ -8,6 +8,10 @@ run's lr, then up to --epochs at --lr2 with early stopping on the validation set
 test NLL and the round-trip p95 (judged by the run's judge) per run and n, as JSON lines, and a table of means over
 the runs of each strategy.
 
+A JSON file written by benchmarks/gp_loop.py --rows-out stands in for a run directory: the rows a rule picked in the
+flow-free replay of a campaign, with that campaign's settings (labelled replay/<rule>, replay/<rule>-trace); any n at an
+iteration boundary of the replay (n_init + k q) can be scored.
+
 usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
        [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--explained 0.999 --max-latent 54]
        [--judge-floor] [--out retrain.json]
@@ -23,6 +27,10 @@ What it showed about the GP's latents (same recipe; benchmarks/forward_value_med
 31.54 with --explained 0.999 --max-latent 54. With the latter, ivr's first 310 simulations gave 31.46 and 31.48 (seeds
 0, 1), random picks' first 310 gave 33.89 and 33.63 (seeds 2, 1) and their first 620 32.22 (seed 1).
 
+With two flow seeds (--seed 0,1) on replayed picks (benchmarks/retrain_medium.json, seed pairs 0 and 2): two flows
+trained by this recipe on the same GP differed by up to 1.8 nats of test NLL, as much as the picks' effect, so single
+points like those above do not rank strategies (the README's "The picks valued by fresh flows").
+
 Whether the training history matters at all is what benchmarks/more_training.py checks: more warm iterations without
 new data did not move the final flows of ivr seed 0 (310 simulations) or random seed 1 (620) on the medium benchmark,
 so the longer baseline's extra training is not what the in-campaign ratios measure; benchmarks/forward_value.py values
@@ -32,20 +40,24 @@ the picks by a fresh GP alone.
 import argparse, json, os, platform, time
 
 ap = argparse.ArgumentParser()
-ap.add_argument("run_dirs", nargs="+")
+ap.add_argument("run_dirs", nargs="*", help="run directories or gp_loop.py --rows-out files")
 ap.add_argument("--n", default="310", help="comma-separated numbers of simulations (iteration boundaries)")
 ap.add_argument("--epochs", type=int, default=150)
 ap.add_argument("--lr-epochs", type=int, default=10)
 ap.add_argument("--lr2", type=float, default=1e-3)
 ap.add_argument("--patience", type=int, default=10)
-ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--seed", default="0", help="the flows' seeds, comma-separated (one fresh GP serves them all)")
 ap.add_argument("--explained", type=float, default=None,
                 help="share of the output variance the latent GPs carry (default: the runs' setting)")
 ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
 ap.add_argument("--judge-floor", action="store_true",
                 help="first train the recipe on the judge GP's own synthetic set (--n 0: only that)")
 ap.add_argument("--out", default=None, help="also write the results to this JSON file")
+ap.add_argument("--report", nargs="+", default=None, metavar="JSON",
+                help="train nothing: print the tables of these earlier --out files together")
 a = ap.parse_args()
+if bool(a.run_dirs) == bool(a.report):
+    ap.error("give run directories (or --rows-out files) to score, or --report with earlier results, not both")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np, torch  # noqa: E402 (after the thread count)
@@ -58,41 +70,42 @@ from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
 from fresh_gp import fresh_gp  # noqa: E402 (benchmarks/fresh_gp.py)
 
 
-def fresh_flow(cfg, ds, pool, val, syn):
+def fresh_flow(cfg, ds, pool, val, syn, seed):
     "A new flow trained on the synthetic set by the fixed recipe; (flow, epochs run)"
     flow = CNF(blocks=cfg.blocks, hidden=cfg.hidden, layers=cfg.layers, activation=cfg.activation, block=cfg.block,
-               seed=a.seed)  # fmt: skip
+               seed=seed)  # fmt: skip
     kw = dict(val=(ds.texture_vector[val], ds.P[val]), input_noise=cfg.input_noise, batch=cfg.batch, clip=cfg.clip,
               progress=False)  # fmt: skip
-    h = train(flow, ds.texture_vector[pool], syn, epochs=a.lr_epochs, lr=cfg.lr, seed=a.seed, **kw)
-    h += train(flow, ds.texture_vector[pool], syn, epochs=a.epochs, lr=a.lr2, patience=a.patience, seed=a.seed + 1,
+    h = train(flow, ds.texture_vector[pool], syn, epochs=a.lr_epochs, lr=cfg.lr, seed=seed, **kw)
+    h += train(flow, ds.texture_vector[pool], syn, epochs=a.epochs, lr=a.lr2, patience=a.patience, seed=seed + 1,
                **kw)  # fmt: skip
     return flow, len(h)
 
 
-def flow_scores(cfg, ds, gp, judge) -> dict:
+def flow_scores(cfg, ds, gp, judge, seed) -> dict:
     "Test NLL and round trip of a fresh flow trained by the fixed recipe on the synthetic set of forward model gp"
     pool, val, test = campaign_splits(ds, cfg)
-    syn = synthetic_set(gp, ds.texture_vector[pool], cfg.n_draws, seed=a.seed)
-    flow, epochs = fresh_flow(cfg, ds, pool, val, syn)
+    syn = synthetic_set(gp, ds.texture_vector[pool], cfg.n_draws, seed=seed)
+    flow, epochs = fresh_flow(cfg, ds, pool, val, syn, seed)
     nll = float(-flow.log_prob(ds.texture_vector[test], ds.P[test]).mean())
     targets = ds.P[test[: cfg.roundtrip_targets]]
-    rt = roundtrip(flow, (judge or gp).predict_mean, targets, cfg.roundtrip_samples, seed=a.seed)
-    return dict(test_nll=nll, roundtrip_p95=rt["p95"], epochs=epochs)
+    rt = roundtrip(flow, (judge or gp).predict_mean, targets, cfg.roundtrip_samples, seed=seed)
+    return dict(test_nll=nll, roundtrip_p95=rt["p95"], epochs=epochs, flow_seed=seed)
 
 
-def retrained(run, ds, judge, n) -> dict:
-    "Test NLL and round trip of a fresh GP and flow on the run's first n simulations"
+def retrained(run, ds, judge, n, seeds) -> list:
+    "Test NLL and round trip of a fresh GP on the run's first n simulations and of a fresh flow per seed on it"
     cfg = run["config"]
     pool, _, _ = campaign_splits(ds, cfg)
-    rows, P = observed(run)
+    rows, P = run["rows"], run["P"]
     t = time.perf_counter()
     gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], explained=a.explained, max_latent=a.max_latent)
-    return dict(run=run["dir"], strategy=run_label(cfg), n=n, explained=gp.explained, max_latent=gp.max_latent,
-                **flow_scores(cfg, ds, gp, judge), seconds=round(time.perf_counter() - t, 1))  # fmt: skip
+    head = dict(run=run["source"], strategy=run["label"], seed=cfg.seed, n=n, explained=gp.explained,
+                max_latent=gp.max_latent)  # fmt: skip
+    return [dict(head, **flow_scores(cfg, ds, gp, judge, s), seconds=round(time.perf_counter() - t, 1)) for s in seeds]
 
 
-def judge_floor(run, ds, judge) -> dict:
+def judge_floor(run, ds, judge, seeds) -> list:
     """The recipe on the synthetic set of the judge itself (a GP on the benchmark's labelled pool textures; refitted
     with --explained/--max-latent when given): the flow's values when the forward model has all those labels"""
     if judge is None:
@@ -105,28 +118,90 @@ def judge_floor(run, ds, judge) -> dict:
         gp = LMCGP(kernel=judge.kernel, x_scaler=judge.x_scaler, explained=a.explained or judge.explained,
                    max_latent=a.max_latent or judge.max_latent)  # fmt: skip
         gp.fit(X, judge.train_outputs, iters=run["config"].gp_iters, lr=run["config"].gp_lr)
-    return dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
-                max_latent=gp.max_latent, **flow_scores(run["config"], ds, gp, judge),
-                seconds=round(time.perf_counter() - t, 1))  # fmt: skip
+    head = dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
+                max_latent=gp.max_latent)  # fmt: skip
+    return [dict(head, **flow_scores(run["config"], ds, gp, judge, s), seconds=round(time.perf_counter() - t, 1))
+            for s in seeds]  # fmt: skip
 
 
-if __name__ == "__main__":
-    print(f"device: CPU ({platform.machine()}, 1 thread); torch {torch.__version__}", flush=True)
-    ns = [int(x) for x in a.n.split(",")]
-    results = []
-    for d in a.run_dirs:
-        run = load_run(d)
-        ds, judge = campaign_data(run["config"]), load_judge(run["config"].judge)
-        todo = [n for n in ns if n in set(run["metrics"]["n_obs"].astype(int).tolist())]
-        for n in ["judge"] * (a.judge_floor and d == a.run_dirs[0]) + todo:
-            results.append(judge_floor(run, ds, judge) if n == "judge" else retrained(run, ds, judge, n))
-            print(json.dumps(results[-1]), flush=True)
-            if a.out:
-                with open(a.out, "w") as fh:
-                    json.dump(results, fh, indent=1)
+def load_source(path) -> dict:
+    """A run directory, or a gp_loop --rows-out file (the replayed campaign's settings, the replay's rows): its config,
+    label, simulated rows and their properties in order, and the numbers of simulations at its iteration boundaries"""
+    if str(path).endswith(".json"):
+        rec = json.load(open(path))
+        run = load_run(rec["run_dir"])
+        cfg, rows = run["config"], np.asarray(rec["rows"], dtype=int)
+        label = f"replay/{rec['rule']}" + ("-trace" if rec["objective"] == "trace" else "")
+        ds = campaign_data(cfg)
+        ns = set(range(cfg.n_init, len(rows) + 1, cfg.q)) | {len(rows)}
+        P = np.asarray(rec["P"], dtype=np.float64) if "P" in rec else ds.label(rows)  # older files: simulate again
+        return dict(run, source=str(path), label=label, rows=rows, P=P, boundaries=ns, data=ds)
+    run = load_run(path)
+    rows, P = observed(run)
+    ns = set(run["metrics"]["n_obs"].astype(int).tolist())
+    return dict(run, source=str(run["dir"]), label=run_label(run["config"]), rows=rows, P=P, boundaries=ns,
+                data=campaign_data(run["config"]))  # fmt: skip
+
+
+def print_means(results):
+    "Mean and spread of each strategy's scores at each n"
     print("\n| strategy | n | runs | test NLL | round-trip p95 (%) |\n|---|---|---|---|---|")
     for key in sorted({(r["strategy"], r["n"]) for r in results}):
         rs = [r for r in results if (r["strategy"], r["n"]) == key]
         nll, rt = np.array([r["test_nll"] for r in rs]), np.array([r["roundtrip_p95"] for r in rs])
         cells = f"{nll.mean():.2f} ± {nll.std():.2f} | {rt.mean():.2f} ± {rt.std():.2f}"
         print(f"| {key[0]} | {key[1]} | {len(rs)} | {cells} |")
+
+
+def reach(active: dict, baseline: dict) -> str:
+    """How many times active's largest n the baseline needed to reach active's test NLL there, from curves given as
+    {n: test NLL} (">x": not within its largest n, x times active's)"""
+    n_a = max(active)
+    hit = [n for n in sorted(baseline) if baseline[n] <= active[n_a]]
+    return f"{hit[0] / n_a:.2f}" if hit else f">{max(baseline) / n_a:.2f}"
+
+
+def print_pairs(results):
+    """Per seed pair (the campaign seed) and flow seed, ivr's test NLL at its largest n against random picks' at each
+    n, and the ratio of simulations; then the same on the means over the flow seeds"""
+    def curve(rs, want):
+        by_n = {}
+        for r in rs:
+            if want(r["strategy"]):
+                by_n.setdefault(r["n"], []).append(r["test_nll"])
+        return {n: float(np.mean(v)) for n, v in by_n.items()}
+
+    is_ivr, is_random = (lambda s: s.split("/")[-1] == "ivr"), (lambda s: s.split("/")[-1] == "random")
+    print("\n| seed pair | flow seed | ivr (n: test NLL) | random picks (n: test NLL) | random picks need |")
+    print("|---|---|---|---|---|")
+    keys = sorted({(r.get("seed"), r.get("flow_seed")) for r in results} - {(None, None)}, key=str)
+    keys += sorted({(seed, "mean") for seed, _ in keys}, key=str)
+    for seed, fs in keys:
+        rs = [r for r in results if r.get("seed") == seed and (fs == "mean" or r.get("flow_seed") == fs)]
+        act, base = curve(rs, is_ivr), curve(rs, is_random)
+        if act and base:
+            show = lambda c: ", ".join(f"{n}: {v:.2f}" for n, v in sorted(c.items()))  # noqa: E731
+            print(f"| {seed} | {fs} | {show(act)} | {show(base)} | {reach(act, base)}x |")
+
+
+if __name__ == "__main__" and a.report:
+    results = [r for f in a.report for r in json.load(open(f))]
+    print_means(results)
+    print_pairs(results)
+elif __name__ == "__main__":
+    print(f"device: CPU ({platform.machine()}, 1 thread); torch {torch.__version__}", flush=True)
+    ns, seeds = [int(x) for x in a.n.split(",")], [int(x) for x in a.seed.split(",")]
+    results = []
+    for d in a.run_dirs:
+        run = load_source(d)
+        ds, judge = run["data"], load_judge(run["config"].judge)
+        todo = [n for n in ns if n in run["boundaries"]]
+        for n in ["judge"] * (a.judge_floor and d == a.run_dirs[0]) + todo:
+            new = judge_floor(run, ds, judge, seeds) if n == "judge" else retrained(run, ds, judge, n, seeds)
+            results += new
+            print("\n".join(json.dumps(r) for r in new), flush=True)
+            if a.out:
+                with open(a.out, "w") as fh:
+                    json.dump(results, fh, indent=1)
+    print_means(results)
+    print_pairs(results)
