@@ -14,7 +14,8 @@ iteration boundary of the replay (n_init + k q) can be scored.
 
 usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
        [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--explained 0.999 --max-latent 54]
-       [--judge-floor] [--out retrain.json]
+       [--judge-floor] [--seed 0,1] [--out retrain.json]
+       PYTHONPATH=. python benchmarks/retrain.py --report retrain.json ...   (the tables of earlier results)
 (medium data, one CPU thread: about 4 min per (run, n) at n = 310, 8 min at n = 620.)
 
 What it showed on the medium benchmark (one flow seed per point, 150 epochs): the fresh flows stay about 2 nats of test
@@ -46,7 +47,8 @@ ap.add_argument("--epochs", type=int, default=150)
 ap.add_argument("--lr-epochs", type=int, default=10)
 ap.add_argument("--lr2", type=float, default=1e-3)
 ap.add_argument("--patience", type=int, default=10)
-ap.add_argument("--seed", default="0", help="the flows' seeds, comma-separated (one fresh GP serves them all)")
+ap.add_argument("--seed", default=[0], type=lambda s: [int(x) for x in s.split(",")],
+                help="the flows' seeds, comma-separated integers (one fresh GP serves them all)")
 ap.add_argument("--explained", type=float, default=None,
                 help="share of the output variance the latent GPs carry (default: the runs' setting)")
 ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
@@ -64,7 +66,7 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.cnf import CNF, roundtrip, train  # noqa: E402
-from texture_al.evaluation import observed  # noqa: E402
+from texture_al.evaluation import observed, reach  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_judge, load_run, run_label  # noqa: E402
 from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
 from fresh_gp import fresh_gp  # noqa: E402 (benchmarks/fresh_gp.py)
@@ -102,7 +104,16 @@ def retrained(run, ds, judge, n, seeds) -> list:
     gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], explained=a.explained, max_latent=a.max_latent)
     head = dict(run=run["source"], strategy=run["label"], seed=cfg.seed, n=n, explained=gp.explained,
                 max_latent=gp.max_latent)  # fmt: skip
-    return [dict(head, **flow_scores(cfg, ds, gp, judge, s), seconds=round(time.perf_counter() - t, 1)) for s in seeds]
+    return per_seed(head, seeds, lambda s: flow_scores(cfg, ds, gp, judge, s), t)
+
+
+def per_seed(head: dict, seeds, score, t0) -> list:
+    "One record per flow seed: head, score(seed), and the seconds that flow took (the first's include the GP's fit)"
+    out = []
+    for s in seeds:
+        out.append(dict(head, **score(s), seconds=round(time.perf_counter() - t0, 1)))
+        t0 = time.perf_counter()
+    return out
 
 
 def judge_floor(run, ds, judge, seeds) -> list:
@@ -120,8 +131,7 @@ def judge_floor(run, ds, judge, seeds) -> list:
         gp.fit(X, judge.train_outputs, iters=run["config"].gp_iters, lr=run["config"].gp_lr)
     head = dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
                 max_latent=gp.max_latent)  # fmt: skip
-    return [dict(head, **flow_scores(run["config"], ds, gp, judge, s), seconds=round(time.perf_counter() - t, 1))
-            for s in seeds]  # fmt: skip
+    return per_seed(head, seeds, lambda s: flow_scores(run["config"], ds, gp, judge, s), t)
 
 
 def load_source(path) -> dict:
@@ -153,12 +163,12 @@ def print_means(results):
         print(f"| {key[0]} | {key[1]} | {len(rs)} | {cells} |")
 
 
-def reach(active: dict, baseline: dict) -> str:
+def times_needed(active: dict, baseline: dict) -> str:
     """How many times active's largest n the baseline needed to reach active's test NLL there, from curves given as
     {n: test NLL} (">x": not within its largest n, x times active's)"""
-    n_a = max(active)
-    hit = [n for n in sorted(baseline) if baseline[n] <= active[n_a]]
-    return f"{hit[0] / n_a:.2f}" if hit else f">{max(baseline) / n_a:.2f}"
+    n_a, ns = max(active), sorted(baseline)
+    hit = reach(ns, [baseline[n] for n in ns], active[n_a])
+    return f"{hit / n_a:.2f}" if hit else f">{max(ns) / n_a:.2f}"
 
 
 def print_pairs(results):
@@ -181,7 +191,7 @@ def print_pairs(results):
         act, base = curve(rs, is_ivr), curve(rs, is_random)
         if act and base:
             show = lambda c: ", ".join(f"{n}: {v:.2f}" for n, v in sorted(c.items()))  # noqa: E731
-            print(f"| {seed} | {fs} | {show(act)} | {show(base)} | {reach(act, base)}x |")
+            print(f"| {seed} | {fs} | {show(act)} | {show(base)} | {times_needed(act, base)}x |")
 
 
 if __name__ == "__main__" and a.report:
@@ -190,7 +200,7 @@ if __name__ == "__main__" and a.report:
     print_pairs(results)
 elif __name__ == "__main__":
     print(f"device: CPU ({platform.machine()}, 1 thread); torch {torch.__version__}", flush=True)
-    ns, seeds = [int(x) for x in a.n.split(",")], [int(x) for x in a.seed.split(",")]
+    ns, seeds = [int(x) for x in a.n.split(",")], a.seed
     results = []
     for d in a.run_dirs:
         run = load_source(d)

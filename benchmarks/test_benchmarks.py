@@ -112,6 +112,8 @@ def test_bad_arguments_are_refused_with_a_message(bench, tmp_path):
         assert says in refused("efficiency", "--preset", "smoke", "--criteria", crit, "--out", tmp_path / "e"), crit
     assert not (tmp_path / "e").exists() or not any((tmp_path / "e").rglob("config.yaml"))  # nothing was run
     assert "--rule must be" in refused("gp_loop", bench / "active-ivr-seed0", "--rule", "greedy")
+    assert "--report" in refused("retrain")  # nothing to score
+    assert "invalid" in refused("retrain", bench / "random-seed0", "--seed", "0,a")
 
 
 def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_path):
@@ -144,7 +146,10 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
         assert np.isfinite(x["test_nll"]) and x["test_nll"] == pytest.approx(y["test_nll"], abs=1e-9)
     assert ra[0]["test_nll"] != pytest.approx(ra[1]["test_nll"], abs=1e-6)
     report = script("retrain", "--report", tmp_path / "a.json")
-    assert "| 0 | mean |" in report and "random picks need" in report
+    for fs in (0, 1):  # random picks' one n against ivr's: reached (1.00x) or not (>1.00x), as the records say
+        ivr, rnd = (next(r["test_nll"] for r in ra if r["flow_seed"] == fs and r["strategy"] == s)
+                    for s in ("active/ivr", "random"))  # fmt: skip
+        assert f"| 0 | {fs} | 9: {ivr:.2f} | 9: {rnd:.2f} | {'1.00' if rnd <= ivr else '>1.00'}x |" in report
 
 
 def test_replayed_rows_stand_in_for_the_campaign(bench, tmp_path):
