@@ -34,7 +34,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
-from texture_al.cnf import train  # noqa: E402
+from texture_al.cnf import FlowEnsemble, train  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_models, load_run  # noqa: E402
 from texture_al.mogp import synthetic_set  # noqa: E402
 
@@ -66,6 +66,8 @@ def fine_tune(flow_dir: str, syn, data: tuple) -> list:
     ds, pool, test = data
     cfg = load_run(flow_dir)["config"]
     flow, _ = load_models(flow_dir)
+    if isinstance(flow, FlowEnsemble):
+        raise SystemExit(f"{flow_dir} trained an ensemble of flows (flows > 1): this script fine-tunes single flows")
     m, P = ds.texture_vector, ds.P
     nll = [float(-flow.log_prob(m[test], P[test]).mean())]
     for k in range(a.epochs // a.every):

@@ -31,7 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
-from texture_al.cnf import roundtrip, train  # noqa: E402
+from texture_al.cnf import FlowEnsemble, roundtrip, train  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_judge, load_models, load_run  # noqa: E402
 from texture_al.mogp import synthetic_set  # noqa: E402
 
@@ -40,6 +40,8 @@ cfg = run["config"]
 ds, judge = campaign_data(cfg), load_judge(cfg.judge)
 pool, val, test = campaign_splits(ds, cfg)
 flow, gp = load_models(a.run_dir)
+if isinstance(flow, FlowEnsemble):
+    raise SystemExit(f"{a.run_dir} trained an ensemble of flows (flows > 1): this script continues single flows")
 if gp is None:
     raise SystemExit(f"{a.run_dir} saved no GP: only GP-pipeline campaigns (active, random) can be continued")
 

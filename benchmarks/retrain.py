@@ -6,7 +6,8 @@ simulations of each run (n at an iteration boundary), fits a fresh GP on them wi
 synthetic set over the pool, and trains a fresh flow with one fixed recipe for every run: --lr-epochs epochs at the
 run's lr, then up to --epochs at --lr2 with early stopping on the validation set (patience --patience). It prints the
 test NLL and the round-trip p95 (judged by the run's judge) per run and n, as JSON lines, and a table of means over
-the runs of each strategy.
+the runs of each strategy. With several --seed values (one flow each, one fresh GP for all) it also scores the
+equally weighted mixture of those flows (texture_al.cnf.FlowEnsemble), recorded with flow_seed "ensemble".
 
 A JSON file written by benchmarks/gp_loop.py --rows-out stands in for a run directory: the rows a rule picked in the
 flow-free replay of a campaign, with that campaign's settings (labelled replay/<rule>, replay/<rule>-trace); any n at an
@@ -28,9 +29,11 @@ What it showed about the GP's latents (same recipe; benchmarks/forward_value_med
 31.54 with --explained 0.999 --max-latent 54. With the latter, ivr's first 310 simulations gave 31.46 and 31.48 (seeds
 0, 1), random picks' first 310 gave 33.89 and 33.63 (seeds 2, 1) and their first 620 32.22 (seed 1).
 
-With two flow seeds (--seed 0,1) on replayed picks (benchmarks/retrain_medium.json, seed pairs 0 and 2): two flows
-trained by this recipe on the same GP differed by up to 1.8 nats of test NLL, as much as the picks' effect, so single
-points like those above do not rank strategies (the README's "The picks valued by fresh flows").
+With three flow seeds (--seed 0,1,2) on replayed picks (benchmarks/retrain_medium.json, seed pairs 0 and 2): two flows
+trained by this recipe on the same GP differed by up to 2.5 nats of test NLL, as much as the picks' effect, and the
+mixture of a set's three flows was about 4 nats below its members' mean. On the ensembles random picks needed 1.5x to 2x
+ivr's 310 simulations in pair 2 and more than 2x in pair 0 (by 0.06 nats at 620); see the README's "The picks valued by
+fresh flows".
 
 Whether the training history matters at all is what benchmarks/more_training.py checks: more warm iterations without
 new data did not move the final flows of ivr seed 0 (310 simulations) or random seed 1 (620) on the medium benchmark,
@@ -65,7 +68,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
-from texture_al.cnf import CNF, roundtrip, train  # noqa: E402
+from texture_al.cnf import CNF, FlowEnsemble, roundtrip, train  # noqa: E402
 from texture_al.evaluation import observed, reach  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_judge, load_run, run_label  # noqa: E402
 from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
@@ -84,15 +87,33 @@ def fresh_flow(cfg, ds, pool, val, syn, seed):
     return flow, len(h)
 
 
-def flow_scores(cfg, ds, gp, judge, seed) -> dict:
-    "Test NLL and round trip of a fresh flow trained by the fixed recipe on the synthetic set of forward model gp"
-    pool, val, test = campaign_splits(ds, cfg)
-    syn = synthetic_set(gp, ds.texture_vector[pool], cfg.n_draws, seed=seed)
-    flow, epochs = fresh_flow(cfg, ds, pool, val, syn, seed)
+def scores(flow, cfg, ds, forward, seed) -> dict:
+    "Test NLL and round-trip p95 (designs predicted by `forward`) of a trained flow or ensemble of flows"
+    _, _, test = campaign_splits(ds, cfg)
     nll = float(-flow.log_prob(ds.texture_vector[test], ds.P[test]).mean())
     targets = ds.P[test[: cfg.roundtrip_targets]]
-    rt = roundtrip(flow, (judge or gp).predict_mean, targets, cfg.roundtrip_samples, seed=seed)
-    return dict(test_nll=nll, roundtrip_p95=rt["p95"], epochs=epochs, flow_seed=seed)
+    rt = roundtrip(flow, forward, targets, cfg.roundtrip_samples, seed=seed)
+    return dict(test_nll=nll, roundtrip_p95=rt["p95"])
+
+
+def seed_flows(head: dict, cfg, ds, gp, judge, seeds, t0) -> list:
+    """A fresh flow per seed on the synthetic set of forward model gp, one record each (head, scores, epochs, that
+    flow's own seconds; the first's include the GP's fit); with several seeds one more record, flow_seed "ensemble",
+    for the equally weighted mixture of those flows"""
+    pool, val, _ = campaign_splits(ds, cfg)
+    forward = (judge or gp).predict_mean
+    out, flows = [], []
+    for s in seeds:
+        syn = synthetic_set(gp, ds.texture_vector[pool], cfg.n_draws, seed=s)
+        flow, epochs = fresh_flow(cfg, ds, pool, val, syn, s)
+        flows.append(flow)
+        rec = dict(head, **scores(flow, cfg, ds, forward, s), epochs=epochs, flow_seed=s)
+        out.append(dict(rec, seconds=round(time.perf_counter() - t0, 1)))
+        t0 = time.perf_counter()
+    if len(flows) > 1:
+        rec = dict(head, **scores(FlowEnsemble(flows), cfg, ds, forward, 0), flow_seed="ensemble", members=len(flows))
+        out.append(dict(rec, seconds=round(time.perf_counter() - t0, 1)))
+    return out
 
 
 def retrained(run, ds, judge, n, seeds) -> list:
@@ -104,16 +125,7 @@ def retrained(run, ds, judge, n, seeds) -> list:
     gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], explained=a.explained, max_latent=a.max_latent)
     head = dict(run=run["source"], strategy=run["label"], seed=cfg.seed, n=n, explained=gp.explained,
                 max_latent=gp.max_latent)  # fmt: skip
-    return per_seed(head, seeds, lambda s: flow_scores(cfg, ds, gp, judge, s), t)
-
-
-def per_seed(head: dict, seeds, score, t0) -> list:
-    "One record per flow seed: head, score(seed), and the seconds that flow took (the first's include the GP's fit)"
-    out = []
-    for s in seeds:
-        out.append(dict(head, **score(s), seconds=round(time.perf_counter() - t0, 1)))
-        t0 = time.perf_counter()
-    return out
+    return seed_flows(head, cfg, ds, gp, judge, seeds, t)
 
 
 def judge_floor(run, ds, judge, seeds) -> list:
@@ -131,7 +143,7 @@ def judge_floor(run, ds, judge, seeds) -> list:
         gp.fit(X, judge.train_outputs, iters=run["config"].gp_iters, lr=run["config"].gp_lr)
     head = dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
                 max_latent=gp.max_latent)  # fmt: skip
-    return per_seed(head, seeds, lambda s: flow_scores(run["config"], ds, gp, judge, s), t)
+    return seed_flows(head, run["config"], ds, gp, judge, seeds, t)
 
 
 def load_source(path) -> dict:
@@ -155,9 +167,12 @@ def load_source(path) -> dict:
 
 def print_means(results):
     "Mean and spread of each strategy's scores at each n"
+    def kind(r):
+        return " (ensembles)" if r.get("flow_seed") == "ensemble" else ""
+
     print("\n| strategy | n | runs | test NLL | round-trip p95 (%) |\n|---|---|---|---|---|")
-    for key in sorted({(r["strategy"], r["n"]) for r in results}):
-        rs = [r for r in results if (r["strategy"], r["n"]) == key]
+    for key in sorted({(r["strategy"] + kind(r), r["n"]) for r in results}):
+        rs = [r for r in results if (r["strategy"] + kind(r), r["n"]) == key]
         nll, rt = np.array([r["test_nll"] for r in rs]), np.array([r["roundtrip_p95"] for r in rs])
         cells = f"{nll.mean():.2f} ± {nll.std():.2f} | {rt.mean():.2f} ± {rt.std():.2f}"
         print(f"| {key[0]} | {key[1]} | {len(rs)} | {cells} |")
@@ -165,15 +180,20 @@ def print_means(results):
 
 def times_needed(active: dict, baseline: dict) -> str:
     """How many times active's largest n the baseline needed to reach active's test NLL there, from curves given as
-    {n: test NLL} (">x": not within its largest n, x times active's)"""
+    {n: test NLL}: "a-b" when it was reached between the baseline's n of a and b times active's, ">x" when not within
+    its largest n (x times active's)"""
     n_a, ns = max(active), sorted(baseline)
     hit = reach(ns, [baseline[n] for n in ns], active[n_a])
-    return f"{hit / n_a:.2f}" if hit else f">{max(ns) / n_a:.2f}"
+    if not hit:
+        return f">{max(ns) / n_a:.2f}"
+    before = [n for n in ns if n < hit]
+    return f"{before[-1] / n_a:.2f}-{hit / n_a:.2f}" if before else f"{hit / n_a:.2f}"
 
 
 def print_pairs(results):
     """Per seed pair (the campaign seed) and flow seed, ivr's test NLL at its largest n against random picks' at each
-    n, and the ratio of simulations; then the same on the means over the flow seeds"""
+    n, and the ratio of simulations; then the same for the flow seeds' ensembles and on the means over the flow seeds
+    (ensembles excluded)"""
     def curve(rs, want):
         by_n = {}
         for r in rs:
@@ -187,7 +207,8 @@ def print_pairs(results):
     keys = sorted({(r.get("seed"), r.get("flow_seed")) for r in results} - {(None, None)}, key=str)
     keys += sorted({(seed, "mean") for seed, _ in keys}, key=str)
     for seed, fs in keys:
-        rs = [r for r in results if r.get("seed") == seed and (fs == "mean" or r.get("flow_seed") == fs)]
+        mine = [r for r in results if r.get("seed") == seed]
+        rs = [r for r in mine if r.get("flow_seed") == fs or (fs == "mean" and r.get("flow_seed") != "ensemble")]
         act, base = curve(rs, is_ivr), curve(rs, is_random)
         if act and base:
             show = lambda c: ", ".join(f"{n}: {v:.2f}" for n, v in sorted(c.items()))  # noqa: E731

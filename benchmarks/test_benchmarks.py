@@ -135,18 +135,23 @@ def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_p
 
 
 def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
-    """One record per (run, n, flow seed), each with finite scores; a flow seed gives the same numbers when it is
-    trained alone on a rerun, and the two seeds' flows differ"""
+    """One record per (run, n, flow seed), each with finite scores, and one for the seeds' ensemble; a flow seed gives
+    the same numbers when it is trained alone on a rerun, the two seeds' flows differ, and the ensemble's test NLL is
+    within the mixture's bounds (at most the members' mean, at most the best member's plus log 2)"""
     args = ["--n", 9, bench / "active-ivr-seed0", bench / "random-seed0", "--epochs", 2, "--lr-epochs", 1]
     script("retrain", *args, "--seed", "0,1", "--out", tmp_path / "a.json")
     script("retrain", *args, "--seed", 1, "--out", tmp_path / "b.json")
     ra, rb = json.load(open(tmp_path / "a.json")), json.load(open(tmp_path / "b.json"))
-    assert len(ra) == 4 and {r["n"] for r in ra} == {9} and [r["flow_seed"] for r in ra] == [0, 1, 0, 1]
-    for x, y in zip(ra[1::2], rb):
+    assert {r["n"] for r in ra} == {9} and [r["flow_seed"] for r in ra] == [0, 1, "ensemble"] * 2
+    for x, y in zip(ra[1::3], rb):
         assert np.isfinite(x["test_nll"]) and x["test_nll"] == pytest.approx(y["test_nll"], abs=1e-9)
     assert ra[0]["test_nll"] != pytest.approx(ra[1]["test_nll"], abs=1e-6)
+    for a, b, ens in (ra[:3], ra[3:]):
+        assert ens["members"] == 2 and np.isfinite(ens["roundtrip_p95"])
+        assert ens["test_nll"] <= (a["test_nll"] + b["test_nll"]) / 2 + 1e-9
+        assert ens["test_nll"] <= min(a["test_nll"], b["test_nll"]) + np.log(2) + 1e-9
     report = script("retrain", "--report", tmp_path / "a.json")
-    for fs in (0, 1):  # random picks' one n against ivr's: reached (1.00x) or not (>1.00x), as the records say
+    for fs in (0, 1, "ensemble"):  # random picks' one n against ivr's: reached (1.00x) or not (>1.00x), as recorded
         ivr, rnd = (next(r["test_nll"] for r in ra if r["flow_seed"] == fs and r["strategy"] == s)
                     for s in ("active/ivr", "random"))  # fmt: skip
         assert f"| 0 | {fs} | 9: {ivr:.2f} | 9: {rnd:.2f} | {'1.00' if rnd <= ivr else '>1.00'}x |" in report

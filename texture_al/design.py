@@ -402,7 +402,7 @@ def _check_counts(n_designs, n_candidates, n_completions):
 
 
 def design(
-    flow,  # the inverse model (texture_al.cnf.CNF)
+    flow,  # the inverse model (a texture_al.cnf.CNF or FlowEnsemble)
     gp,  # the forward model (texture_al.mogp.LMCGP)
     targets: Targets,
     n_designs: int = 3,  # designs returned per target

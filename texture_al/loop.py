@@ -20,7 +20,7 @@ import torch
 import yaml
 from .data import CPDataset, example_dataset, load_dataset, read_table, save_dataset
 from .mogp import LMCGP, select, synthetic_set, CRITERIA, IVR_OBJECTIVE_NAMES, KERNELS
-from .cnf import CNF, train, roundtrip, ACTIVATIONS, BLOCKS
+from .cnf import CNF, FlowEnsemble, restore_flow, train, roundtrip, ACTIVATIONS, BLOCKS
 from .scaling import Scaler
 from .rundir import RunDir, RunDirError, OBSERVATION_COLUMNS, FAILURE_COLUMNS, load_checkpoint
 from .oracles import CommandOracle, OracleError, check_result, check_template, make_oracle
@@ -84,6 +84,7 @@ class Config:
     layers: int = 2
     activation: str = "sigmoid"
     block: str = "realnvp"  # realnvp | allinone
+    flows: int = 1  # members of the inverse model: K > 1 trains K flows (seeds offset by k) and uses their mixture
     epochs: int = 10  # flow epochs of the first fit
     warm_epochs: int = None  # flow epochs of each warm-started refit (None: epochs)
     batch: int = 200
@@ -189,6 +190,7 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     layers=("int", 1, 32),
     activation=("choice", tuple(ACTIVATIONS)),
     block=("choice", BLOCKS),
+    flows=("int", 1, 64),
     epochs=("int", 1, 1_000_000),
     warm_epochs=("int?", 1, 1_000_000),
     batch=("int", 1, 10_000_000),
@@ -486,7 +488,7 @@ class Campaign:
         self.metrics = [_typed(r) for r in rows if r["iteration"] < self.state["iteration"]]
         k = self.state["iteration"] - (0 if self.state["record"] is not None else 1)
         if k in rd.checkpoints("flow"):
-            self.flow = CNF.from_checkpoint(rd.load_checkpoint("flow", k, self.device), device=self.device)
+            self.flow = restore_flow(rd.load_checkpoint("flow", k, self.device), device=self.device)
         elif k >= 0 and not self.state["stopped"]:  # deleted by hand: say so, since a fresh flow costs accuracy
             warnings.warn(f"{rd.path}: no flow checkpoint of iteration {k}; the next flow is trained afresh instead of "
                           "warm-started from the last one")  # fmt: skip
@@ -647,30 +649,41 @@ def build_synthetic_set(self: Campaign):
 
 @patch
 def train_inverse_model(self: Campaign, syn):
-    "Stage 3: the cNF on the synthetic set (GP strategies) or directly on the labels (direct strategies)"
-    c, seed = self.cfg, self._seed(self.state["iteration"], 2)
-    val = (self.ds.texture_vector[self.val], self.ds.P[self.val])
-    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False)
-    if syn is None:
-        self.flow = self._new_flow()
-        m, P = self.ds.texture_vector[self.observed], self.ds.P[self.observed]
-        train(self.flow, m, P, val=val, epochs=c.direct_epochs, patience=c.direct_patience,
-              input_noise=c.direct_input_noise, lr=c.lr, **common)  # fmt: skip
-        return
-    warm = c.warm_start and self.flow is not None
-    if not warm:
-        self.flow = self._new_flow()
-    epochs, lr = ((c.warm_epochs or c.epochs), (c.warm_lr or c.lr)) if warm else (c.epochs, c.lr)
-    train(self.flow, self.ds.texture_vector[self.pool], syn, val=val if c.patience else None, epochs=epochs, lr=lr,
-          patience=c.patience, input_noise=c.input_noise, keep_start=c.keep_start, **common)  # fmt: skip
+    """Stage 3: the cNF on the synthetic set (GP strategies) or directly on the labels (direct strategies); with
+    `flows` = K > 1, K members trained with their own seeds and used as one equally weighted mixture"""
+    last = self.flow.flows if isinstance(self.flow, FlowEnsemble) else [self.flow]
+    members = [self._train_member(syn, k, last[k] if k < len(last) else None) for k in range(self.cfg.flows)]
+    self.flow = members[0] if len(members) == 1 else FlowEnsemble(members)
 
 
 @patch
-def _new_flow(self: Campaign) -> CNF:
+def _train_member(self: Campaign, syn, k: int, last: CNF = None) -> CNF:
+    "Member k of the inverse model (seeds offset by k), warm-started from `last` (last iteration's member k) if set"
+    c, seed = self.cfg, self._seed(self.state["iteration"], 2) + k
+    val = (self.ds.texture_vector[self.val], self.ds.P[self.val])
+    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False)
+    if syn is None:
+        flow = self._new_flow(k)
+        m, P = self.ds.texture_vector[self.observed], self.ds.P[self.observed]
+        train(flow, m, P, val=val, epochs=c.direct_epochs, patience=c.direct_patience,
+              input_noise=c.direct_input_noise, lr=c.lr, **common)  # fmt: skip
+        return flow
+    warm = c.warm_start and last is not None
+    flow = last if warm else self._new_flow(k)
+    epochs, lr = ((c.warm_epochs or c.epochs), (c.warm_lr or c.lr)) if warm else (c.epochs, c.lr)
+    train(flow, self.ds.texture_vector[self.pool], syn, val=val if c.patience else None, epochs=epochs, lr=lr,
+          patience=c.patience, input_noise=c.input_noise, keep_start=c.keep_start, **common)  # fmt: skip
+    return flow
+
+
+@patch
+def _new_flow(self: Campaign, k: int = 0) -> CNF:
+    "A new flow with the campaign's architecture; member k's initial weights from seed + k"
     c = self.cfg
     flow = CNF(blocks=c.blocks, hidden=c.hidden, layers=c.layers, activation=c.activation, block=c.block,
-               seed=c.seed)  # fmt: skip
+               seed=c.seed + k)  # fmt: skip
     return flow.to(self.device)
+
 
 # %% ../nbs/06_loop.ipynb #963a187e
 @patch
@@ -798,13 +811,14 @@ def _typed(rec: dict) -> dict:
 
 def run_label(cfg: Config) -> str:
     """Strategy (and criterion for `active`, with ivr's reference set unless it is the pool and its objective unless
-    it is logdet): how runs are grouped"""
+    it is logdet; the ensemble's size when it has more than one flow): how runs are grouped"""
+    flows = f"-{cfg.flows}flows" if cfg.flows > 1 else ""
     if cfg.strategy != "active":
-        return cfg.strategy
+        return cfg.strategy + flows
     ivr = cfg.criterion == "ivr"
     ref = f"-{cfg.ivr_reference}" if ivr and cfg.ivr_reference != "pool" else ""
     objective = f"-{cfg.ivr_objective}" if ivr and cfg.ivr_objective != "logdet" else ""
-    return f"{cfg.strategy}/{cfg.criterion}{ref}{objective}"
+    return f"{cfg.strategy}/{cfg.criterion}{ref}{objective}{flows}"
 
 
 def progress_line(cfg: Config, rec: dict, reason=None) -> str:
@@ -853,13 +867,13 @@ def run_status(run_dir) -> str:
 
 
 def load_models(run_dir, device="cpu") -> tuple:
-    "(flow, gp) of the latest checkpoints of a run directory (gp None when the run saved none)"
+    "(flow, gp) of a run directory's latest checkpoints: flow a CNF or FlowEnsemble, gp None when the run saved none"
     rd = RunDir(run_dir).require()
     its = rd.checkpoints("flow")
     if not its:
         raise FileNotFoundError(f"{rd.path} has no model checkpoints yet (the first iteration has not finished)")
     k = its[-1]
-    flow = CNF.from_checkpoint(rd.load_checkpoint("flow", k, device), device=device)
+    flow = restore_flow(rd.load_checkpoint("flow", k, device), device=device)
     gp = (
         LMCGP.from_checkpoint(rd.load_checkpoint("gp", k, device), device=device) if k in rd.checkpoints("gp") else None
     )
