@@ -204,7 +204,8 @@ def print_pairs(results):
     is_ivr, is_random = (lambda s: s.split("/")[-1] == "ivr"), (lambda s: s.split("/")[-1] == "random")
     print("\n| seed pair | flow seed | ivr (n: test NLL) | random picks (n: test NLL) | random picks need |")
     print("|---|---|---|---|---|")
-    keys = sorted({(r.get("seed"), r.get("flow_seed")) for r in results} - {(None, None)}, key=str)
+    order = lambda k: (str(k[0]), k[1] == "ensemble", str(k[1]))  # noqa: E731 (flow seeds, then the ensemble)
+    keys = sorted({(r.get("seed"), r.get("flow_seed")) for r in results} - {(None, None)}, key=order)
     keys += sorted({(seed, "mean") for seed, _ in keys}, key=str)
     for seed, fs in keys:
         mine = [r for r in results if r.get("seed") == seed]

@@ -364,6 +364,10 @@ class FlowEnsemble:
     def __len__(self):
         return len(self.flows)
 
+    def __repr__(self):
+        c = self.flows[0].config
+        return f"FlowEnsemble({len(self)} flows, dim {c['dim']}, cond_dim {c['cond_dim']})"
+
     def log_prob(self, m, P, batch: int = 65536) -> torch.Tensor:
         "Exact log of the mixture density in data units, one value per row"
         lp = torch.stack([f.log_prob(m, P, batch=batch) for f in self.flows])
