@@ -7,7 +7,10 @@ synthetic set over the pool, and trains a fresh flow with one fixed recipe for e
 run's lr, then up to --epochs at --lr2 with early stopping on the validation set (patience --patience). It prints the
 test NLL and the round-trip p95 (judged by the run's judge) per run and n, as JSON lines, and a table of means over
 the runs of each strategy. With several --seed values (one flow each, one fresh GP for all) it also scores the
-equally weighted mixture of those flows (texture_al.cnf.FlowEnsemble), recorded with flow_seed "ensemble".
+equally weighted mixture of those flows (texture_al.cnf.FlowEnsemble), recorded with flow_seed "ensemble". --logp-out
+saves every flow's log-density of each test texture, from which --logp-report computes the mixture of every subset of
+a point's flows (how much a k-flow ensemble depends on its members) and random picks' mixture minus ivr's per test
+texture (the difference with its standard error over the test set).
 
 A JSON file written by benchmarks/gp_loop.py --rows-out stands in for a run directory: the rows a rule picked in the
 flow-free replay of a campaign, with that campaign's settings (labelled replay/<rule>, replay/<rule>-trace); any n at an
@@ -15,8 +18,9 @@ iteration boundary of the replay (n_init + k q) can be scored.
 
 usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
        [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--explained 0.999 --max-latent 54]
-       [--judge-floor] [--seed 0,1] [--out retrain.json]
+       [--judge-floor] [--seed 0,1] [--out retrain.json] [--logp-out logp.npz]
        PYTHONPATH=. python benchmarks/retrain.py --report retrain.json ...   (the tables of earlier results)
+       PYTHONPATH=. python benchmarks/retrain.py --logp-report logp.npz ...   (mixtures of every subset of the flows)
 (medium data, one CPU thread: about 4 min per (run, n) at n = 310, 8 min at n = 620.)
 
 What it showed on the medium benchmark (one flow seed per point, 150 epochs): the fresh flows stay about 2 nats of test
@@ -41,7 +45,7 @@ so the longer baseline's extra training is not what the in-campaign ratios measu
 the picks by a fresh GP alone.
 """
 
-import argparse, json, os, platform, time
+import argparse, itertools, json, os, platform, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("run_dirs", nargs="*", help="run directories or gp_loop.py --rows-out files")
@@ -58,18 +62,25 @@ ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (d
 ap.add_argument("--judge-floor", action="store_true",
                 help="first train the recipe on the judge GP's own synthetic set (--n 0: only that)")
 ap.add_argument("--out", default=None, help="also write the results to this JSON file")
+ap.add_argument("--logp-out", default=None, metavar="NPZ",
+                help="also save every flow's log-density of each test texture to this .npz (rewritten after each flow)")
 ap.add_argument("--report", nargs="+", default=None, metavar="JSON",
                 help="train nothing: print the tables of these earlier --out files together")
+ap.add_argument("--logp-report", nargs="+", default=None, metavar="NPZ",
+                help="train nothing: the mixtures of every subset of the flows in these --logp-out files, and the "
+                     "paired test-set difference of random picks' and ivr's mixtures")
 a = ap.parse_args()
-if bool(a.run_dirs) == bool(a.report):
-    ap.error("give run directories (or --rows-out files) to score, or --report with earlier results, not both")
+if sum(map(bool, (a.run_dirs, a.report, a.logp_report))) != 1:
+    ap.error("give run directories (or --rows-out files) to score, or --report / --logp-report with earlier results")
+if len(set(a.seed)) != len(a.seed):
+    ap.error(f"--seed: each flow seed once (a repeated seed trains the same flow again), got {a.seed}")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.cnf import CNF, FlowEnsemble, roundtrip, train  # noqa: E402
-from texture_al.evaluation import observed, reach  # noqa: E402
+from texture_al.evaluation import bracket_text, needed_bracket, observed  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_judge, load_run, run_label  # noqa: E402
 from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
 from fresh_gp import fresh_gp  # noqa: E402 (benchmarks/fresh_gp.py)
@@ -96,6 +107,23 @@ def scores(flow, cfg, ds, forward, seed) -> dict:
     return dict(test_nll=nll, roundtrip_p95=rt["p95"])
 
 
+def logp_key(rec: dict) -> str:
+    "The name of a flow's test log-densities in a --logp-out file: strategy, seed pair, n and flow seed"
+    return f"{rec['strategy']}|{rec.get('seed')}|{rec['n']}|{rec['flow_seed']}"
+
+
+def save_logp(rec: dict, flow, cfg, ds):
+    "Add one flow's log-density of each test texture to the --logp-out file (written whole, so a kill keeps the rest)"
+    if not a.logp_out:
+        return
+    _, _, test = campaign_splits(ds, cfg)
+    old = dict(np.load(a.logp_out)) if os.path.exists(a.logp_out) else {}
+    old[logp_key(rec)] = flow.log_prob(ds.texture_vector[test], ds.P[test]).detach().cpu().numpy()
+    tmp = a.logp_out + ".tmp.npz"
+    np.savez(tmp, **old)
+    os.replace(tmp, a.logp_out)
+
+
 def seed_flows(head: dict, cfg, ds, gp, judge, seeds, t0) -> list:
     """A fresh flow per seed on the synthetic set of forward model gp, one record each (head, scores, epochs, that
     flow's own seconds; the first's include the GP's fit); with several seeds one more record, flow_seed "ensemble",
@@ -108,6 +136,7 @@ def seed_flows(head: dict, cfg, ds, gp, judge, seeds, t0) -> list:
         flow, epochs = fresh_flow(cfg, ds, pool, val, syn, s)
         flows.append(flow)
         rec = dict(head, **scores(flow, cfg, ds, forward, s), epochs=epochs, flow_seed=s)
+        save_logp(rec, flow, cfg, ds)
         out.append(dict(rec, seconds=round(time.perf_counter() - t0, 1)))
         t0 = time.perf_counter()
     if len(flows) > 1:
@@ -180,14 +209,9 @@ def print_means(results):
 
 def times_needed(active: dict, baseline: dict) -> str:
     """How many times active's largest n the baseline needed to reach active's test NLL there, from curves given as
-    {n: test NLL}: "a-b" when it was reached between the baseline's n of a and b times active's, ">x" when not within
-    its largest n (x times active's)"""
-    n_a, ns = max(active), sorted(baseline)
-    hit = reach(ns, [baseline[n] for n in ns], active[n_a])
-    if not hit:
-        return f">{max(ns) / n_a:.2f}"
-    before = [n for n in ns if n < hit]
-    return f"{before[-1] / n_a:.2f}-{hit / n_a:.2f}" if before else f"{hit / n_a:.2f}"
+    {n: test NLL} (`texture_al.evaluation.needed_bracket`, in words)"""
+    n_a = max(active)
+    return bracket_text(needed_bracket(n_a, list(baseline), list(baseline.values()), active[n_a]))
 
 
 def print_pairs(results):
@@ -213,10 +237,62 @@ def print_pairs(results):
         act, base = curve(rs, is_ivr), curve(rs, is_random)
         if act and base:
             show = lambda c: ", ".join(f"{n}: {v:.2f}" for n, v in sorted(c.items()))  # noqa: E731
-            print(f"| {seed} | {fs} | {show(act)} | {show(base)} | {times_needed(act, base)}x |")
+            print(f"| {seed} | {fs} | {show(act)} | {show(base)} | {times_needed(act, base)} |")
 
 
-if __name__ == "__main__" and a.report:
+def mixture_logp(logps) -> np.ndarray:
+    "Log-density of each test texture under the equally weighted mixture of K flows, from theirs (K, n_test)"
+    lp = np.asarray(logps, dtype=np.float64)
+    return np.logaddexp.reduce(lp, axis=0) - np.log(len(lp))
+
+
+def mixture_nll(logps) -> float:
+    "Test NLL of the equally weighted mixture of K flows, from their log-densities of each test texture (K, n_test)"
+    return float(-mixture_logp(logps).mean())
+
+
+def logp_groups(files) -> dict:
+    "{(strategy, seed pair, n): {flow seed: log-densities}} from --logp-out files"
+    groups = {}
+    for f in files:
+        for key, v in np.load(f).items():
+            strategy, seed, n, fs = key.split("|")
+            groups.setdefault((strategy, seed, int(n)), {})[fs] = v
+    return groups
+
+
+def print_subsets(groups: dict):
+    """Per (strategy, seed pair, n): the test NLL of the mixture of every k of its flows, k = 1..K: how much a k-flow
+    ensemble's value depends on which flows it has (the spread over subsets; they share flows, so it understates)"""
+    print("\n| strategy | seed pair | n | flows mixed | subsets | test NLL: mean (min-max) |")
+    print("|---|---|---|---|---|---|")
+    for (strategy, seed, n), flows in sorted(groups.items()):
+        for k in range(1, len(flows) + 1):
+            vals = [mixture_nll([flows[f] for f in c]) for c in itertools.combinations(sorted(flows), k)]
+            cell = f"{np.mean(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
+            print(f"| {strategy} | {seed} | {n} | {k} | {len(vals)} | {cell} |")
+
+
+def print_paired(groups: dict):
+    """Per seed pair: random picks' mixture minus ivr's (all their flows), per test texture: the mean difference in
+    test NLL at each of random picks' n against ivr's largest n, and its standard error over the test textures"""
+    print("\n| seed pair | ivr n | random picks n | random minus ivr (test NLL) | standard error |")
+    print("|---|---|---|---|---|")
+    for seed in sorted({k[1] for k in groups}):
+        ivr = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "ivr"}
+        rnd = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "random"}
+        if not ivr or not rnd:
+            continue
+        n_a = max(ivr)
+        for n, flows in sorted(rnd.items()):
+            d = mixture_logp(list(ivr[n_a].values())) - mixture_logp(list(flows.values()))  # -log p: random's - ivr's
+            print(f"| {seed} | {n_a} | {n} | {d.mean():+.3f} | {d.std(ddof=1) / np.sqrt(len(d)):.3f} |")
+
+
+if __name__ == "__main__" and a.logp_report:
+    print_subsets(logp_groups(a.logp_report))
+    print_paired(logp_groups(a.logp_report))
+elif __name__ == "__main__" and a.report:
     results = [r for f in a.report for r in json.load(open(f))]
     print_means(results)
     print_pairs(results)

@@ -114,6 +114,8 @@ def test_bad_arguments_are_refused_with_a_message(bench, tmp_path):
     assert "--rule must be" in refused("gp_loop", bench / "active-ivr-seed0", "--rule", "greedy")
     assert "--report" in refused("retrain")  # nothing to score
     assert "invalid" in refused("retrain", bench / "random-seed0", "--seed", "0,a")
+    assert "each flow seed once" in refused("retrain", bench / "random-seed0", "--seed", "1,0,1")
+    assert "--logp-report" in refused("retrain", "--report", "a.json", "--logp-report", "b.npz")  # one mode at a time
 
 
 def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_path):
@@ -139,7 +141,7 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
     the same numbers when it is trained alone on a rerun, the two seeds' flows differ, and the ensemble's test NLL is
     within the mixture's bounds (at most the members' mean, at most the best member's plus log 2)"""
     args = ["--n", 9, bench / "active-ivr-seed0", bench / "random-seed0", "--epochs", 2, "--lr-epochs", 1]
-    script("retrain", *args, "--seed", "0,1", "--out", tmp_path / "a.json")
+    script("retrain", *args, "--seed", "0,1", "--out", tmp_path / "a.json", "--logp-out", tmp_path / "a.npz")
     script("retrain", *args, "--seed", 1, "--out", tmp_path / "b.json")
     ra, rb = json.load(open(tmp_path / "a.json")), json.load(open(tmp_path / "b.json"))
     assert {r["n"] for r in ra} == {9} and [r["flow_seed"] for r in ra] == [0, 1, "ensemble"] * 2
@@ -151,10 +153,23 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
         assert ens["test_nll"] <= (a["test_nll"] + b["test_nll"]) / 2 + 1e-9
         assert ens["test_nll"] <= min(a["test_nll"], b["test_nll"]) + np.log(2) + 1e-9
     report = script("retrain", "--report", tmp_path / "a.json")
-    for fs in (0, 1, "ensemble"):  # random picks' one n against ivr's: reached (1.00x) or not (>1.00x), as recorded
+    for fs in (0, 1, "ensemble"):  # random picks' one n against ivr's: reached (at most 1.00x) or not, as recorded
         ivr, rnd = (next(r["test_nll"] for r in ra if r["flow_seed"] == fs and r["strategy"] == s)
                     for s in ("active/ivr", "random"))  # fmt: skip
-        assert f"| 0 | {fs} | 9: {ivr:.2f} | 9: {rnd:.2f} | {'1.00' if rnd <= ivr else '>1.00'}x |" in report
+        need = "at most" if rnd <= ivr else "more than"
+        assert f"| 0 | {fs} | 9: {ivr:.2f} | 9: {rnd:.2f} | {need} 1.00x |" in report
+    # the saved log-densities give back each flow's test NLL and each pair of flows' ensemble
+    logp = dict(np.load(tmp_path / "a.npz"))
+    assert sorted(logp) == sorted(f"{s}|0|9|{fs}" for s in ("active/ivr", "random") for fs in (0, 1))
+    for r in ra:
+        lp = [logp[f"{r['strategy']}|0|9|{fs}"] for fs in (0, 1)]
+        mine = -np.mean(np.logaddexp(*lp) - np.log(2)) if r["flow_seed"] == "ensemble" else -lp[r["flow_seed"]].mean()
+        assert mine == pytest.approx(r["test_nll"], abs=1e-9)
+    out = script("retrain", "--logp-report", tmp_path / "a.npz")
+    ens = {r["strategy"]: r["test_nll"] for r in ra if r["flow_seed"] == "ensemble"}
+    assert f"| active/ivr | 0 | 9 | 2 | 1 | {ens['active/ivr']:.2f} ({ens['active/ivr']:.2f}-" in out
+    row = next(s for s in out.splitlines() if s.startswith("| 0 | 9 | 9 |"))
+    assert float(row.split("|")[4]) == pytest.approx(ens["random"] - ens["active/ivr"], abs=1e-3)
 
 
 def test_replayed_rows_stand_in_for_the_campaign(bench, tmp_path):

@@ -357,6 +357,9 @@ class FlowEnsemble:
         self.flows = list(flows)
         if not self.flows:
             raise ValueError("an ensemble needs at least one flow")
+        other = sorted({type(f).__name__ for f in self.flows if not isinstance(f, CNF)})
+        if other:
+            raise TypeError(f"an ensemble's members must be trained CNFs, got {other}")
         dims = {(f.config["dim"], f.config["cond_dim"]) for f in self.flows}
         if len(dims) > 1:
             raise ValueError(f"the flows must share (dim, cond_dim), got {sorted(dims)}")

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'reach', 'trailing_mean', 'run_trailing_mean', 'efficiency_ratio',
-           'efficiency_summary', 'efficiency_markdown', 'stop_points', 'stop_costs', 'paired_gaps',
-           'efficiency_verdicts', 'benchmark_runs', 'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip',
-           'pick_targets', 'plot_posteriors', 'smoothed', 'plot_efficiency', 'observed', 'common_judge',
-           'judged_models', 'curve_figures', 'final_roundtrips', 'stopping_point_figure', 'efficiency_table',
-           'posterior_figures', 'map_designs', 'make_report']
+           'efficiency_summary', 'efficiency_markdown', 'stop_points', 'stop_costs', 'paired_gaps', 'needed_bracket',
+           'bracket_text', 'efficiency_verdicts', 'benchmark_runs', 'oracle_roundtrip', 'plot_nll_curves',
+           'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'smoothed', 'plot_efficiency', 'observed',
+           'common_judge', 'judged_models', 'curve_figures', 'final_roundtrips', 'stopping_point_figure',
+           'efficiency_table', 'posterior_figures', 'map_designs', 'make_report']
 
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, os
@@ -283,6 +283,30 @@ def _value_at(run: dict, metric: str, window: int, N: int):
     if n[-1] < N or n[0] > N:  # never got there, or its first recorded iteration came after N
         return None
     return float(run_trailing_mean(run, metric, window)[np.flatnonzero(n <= N)[-1]])
+
+# %% ../nbs/07_evaluation.ipynb #b7a1c0d2
+def needed_bracket(n_active, n, values, target, lower_is_better=True) -> tuple:
+    """Between which multiples of `n_active` a curve measured at the simulation counts `n` first reaches `target`:
+    (last n before / n_active, first n reaching / n_active); None at an open end"""
+    order = np.argsort(np.asarray(n))
+    ns = np.asarray(n)[order]
+    if len(ns) == 0:
+        raise ValueError("the curve has no points")
+    hit = reach(ns, np.asarray(values)[order], target, lower_is_better)
+    if hit is None:
+        return float(ns[-1]) / n_active, None
+    before = ns[ns < hit]
+    return (float(before[-1]) / n_active if len(before) else None), hit / n_active
+
+
+def bracket_text(bracket: tuple) -> str:
+    "A `needed_bracket` in words: '1.50x to 2.00x', 'at most 1.00x' or 'more than 2.00x'"
+    lo, hi = bracket
+    if hi is None:
+        return f"more than {lo:.2f}x"
+    if lo is None:
+        return f"at most {hi:.2f}x"
+    return f"{lo:.2f}x to {hi:.2f}x"
 
 # %% ../nbs/07_evaluation.ipynb #0b3aac4d
 def efficiency_verdicts(summary: dict, budgets, criteria=("ivr", "max_logdet"), baseline: str = "random") -> list:
