@@ -33,11 +33,12 @@ What it showed about the GP's latents (same recipe; benchmarks/forward_value_med
 31.54 with --explained 0.999 --max-latent 54. With the latter, ivr's first 310 simulations gave 31.46 and 31.48 (seeds
 0, 1), random picks' first 310 gave 33.89 and 33.63 (seeds 2, 1) and their first 620 32.22 (seed 1).
 
-With three flow seeds (--seed 0,1,2) on replayed picks (benchmarks/retrain_medium.json, seed pairs 0 and 2): two flows
-trained by this recipe on the same GP differed by up to 2.5 nats of test NLL, as much as the picks' effect, and the
-mixture of a set's three flows was about 4 nats below its members' mean. On the ensembles random picks needed 1.5x to 2x
-ivr's 310 simulations in pair 2 and more than 2x in pair 0 (by 0.06 nats at 620); see the README's "The picks valued by
-fresh flows".
+With three flow seeds (--seed 0,1,2) on replayed picks (benchmarks/retrain_medium.json, the three seed pairs): two
+flows trained by this recipe on the same GP differed by up to 2.5 nats of test NLL, as much as the picks' effect, and
+the mixture of a set's three flows was about 4 nats below its members' mean. On the ensembles random picks needed more
+than 2x ivr's 310 simulations in pair 0 (by 0.06 nats at 620), 1x to 1.5x in pair 1 and 1.5x to 2x in pair 2; with
+--logp-out, the three 2-flow mixtures of a set differed by 0.5 to 1.2 nats, as much as ivr's lead at equal N. See the
+README's "The picks valued by fresh flows" and benchmarks/retrain_medium.md.
 
 Whether the training history matters at all is what benchmarks/more_training.py checks: more warm iterations without
 new data did not move the final flows of ivr seed 0 (310 simulations) or random seed 1 (620) on the medium benchmark,
