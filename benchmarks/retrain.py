@@ -257,6 +257,8 @@ def logp_groups(files) -> dict:
     groups = {}
     for f in files:
         for key, v in np.load(f).items():
+            if key.count("|") != 3:
+                raise SystemExit(f"{f}: {key!r} is not a retrain.py --logp-out entry (strategy|seed|n|flow seed)")
             strategy, seed, n, fs = key.split("|")
             groups.setdefault((strategy, seed, int(n)), {})[fs] = v
     return groups

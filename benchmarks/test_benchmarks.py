@@ -116,6 +116,8 @@ def test_bad_arguments_are_refused_with_a_message(bench, tmp_path):
     assert "invalid" in refused("retrain", bench / "random-seed0", "--seed", "0,a")
     assert "each flow seed once" in refused("retrain", bench / "random-seed0", "--seed", "1,0,1")
     assert "--logp-report" in refused("retrain", "--report", "a.json", "--logp-report", "b.npz")  # one mode at a time
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    assert "not a retrain.py --logp-out entry" in refused("retrain", "--logp-report", tmp_path / "other.npz")
 
 
 def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_path):
