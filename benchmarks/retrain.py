@@ -35,10 +35,11 @@ What it showed about the GP's latents (same recipe; benchmarks/forward_value_med
 
 With three flow seeds (--seed 0,1,2) on replayed picks (benchmarks/retrain_medium.json, the three seed pairs): two
 flows trained by this recipe on the same GP differed by up to 2.5 nats of test NLL, as much as the picks' effect, and
-the mixture of a set's three flows was about 4 nats below its members' mean. On the ensembles random picks needed more
-than 2x ivr's 310 simulations in pair 0 (by 0.06 nats at 620), 1x to 1.5x in pair 1 and 1.5x to 2x in pair 2; with
---logp-out, the three 2-flow mixtures of a set differed by 0.5 to 1.2 nats, as much as ivr's lead at equal N. See the
-README's "The picks valued by fresh flows" and benchmarks/retrain_medium.md.
+the mixture of a set's three flows was about 4 nats below its members' mean. Two more (--seed 3,4, records in
+benchmarks/retrain_medium_more.json) for ivr at 310 and random picks at 310 and 620: on the 5-flow mixtures
+(--logp-report) random picks' 310 trailed ivr's 310 by 0.58 to 0.86 nats and their 620 led it by 0.31 to 0.78, in every
+pair, each beyond the test set's standard error (about 0.2) but within two of the flows' jackknife (0.4 to 0.8). See
+the README's "The picks valued by fresh flows" and benchmarks/retrain_medium.md.
 
 Whether the training history matters at all is what benchmarks/more_training.py checks: more warm iterations without
 new data did not move the final flows of ivr seed 0 (310 simulations) or random seed 1 (620) on the medium benchmark,
@@ -81,7 +82,7 @@ import numpy as np, torch  # noqa: E402 (after the thread count)
 
 torch.set_num_threads(1)
 from texture_al.cnf import CNF, FlowEnsemble, roundtrip, train  # noqa: E402
-from texture_al.evaluation import bracket_text, needed_bracket, observed  # noqa: E402
+from texture_al.evaluation import bracket_text, mixture_logp, needed_bracket, observed, paired_nll_gap  # noqa: E402
 from texture_al.loop import campaign_data, campaign_splits, load_judge, load_run, run_label  # noqa: E402
 from texture_al.mogp import LMCGP, synthetic_set  # noqa: E402
 from fresh_gp import fresh_gp  # noqa: E402 (benchmarks/fresh_gp.py)
@@ -241,12 +242,6 @@ def print_pairs(results):
             print(f"| {seed} | {fs} | {show(act)} | {show(base)} | {times_needed(act, base)} |")
 
 
-def mixture_logp(logps) -> np.ndarray:
-    "Log-density of each test texture under the equally weighted mixture of K flows, from theirs (K, n_test)"
-    lp = np.asarray(logps, dtype=np.float64)
-    return np.logaddexp.reduce(lp, axis=0) - np.log(len(lp))
-
-
 def mixture_nll(logps) -> float:
     "Test NLL of the equally weighted mixture of K flows, from their log-densities of each test texture (K, n_test)"
     return float(-mixture_logp(logps).mean())
@@ -277,10 +272,13 @@ def print_subsets(groups: dict):
 
 
 def print_paired(groups: dict):
-    """Per seed pair: random picks' mixture minus ivr's (all their flows), per test texture: the mean difference in
-    test NLL at each of random picks' n against ivr's largest n, and its standard error over the test textures"""
-    print("\n| seed pair | ivr n | random picks n | random minus ivr (test NLL) | standard error |")
-    print("|---|---|---|---|---|")
+    """Per seed pair: random picks' mixture minus ivr's, per test texture (the mixtures of the lowest k flow seeds of
+    each, k as many as the side with fewer has): the mean difference in test NLL at each of random picks' n against
+    ivr's largest n, its standard error over the test textures, the jackknife's over the two sets' flows, and both
+    together (texture_al.evaluation.paired_nll_gap)"""
+    print("\n| seed pair | ivr n | random picks n | flows (ivr, random) | random minus ivr (test NLL) "
+          "| standard error: test set | flows (jackknife) | both |")
+    print("|---|---|---|---|---|---|---|---|")
     for seed in sorted({k[1] for k in groups}):
         ivr = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "ivr"}
         rnd = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "random"}
@@ -288,8 +286,12 @@ def print_paired(groups: dict):
             continue
         n_a = max(ivr)
         for n, flows in sorted(rnd.items()):
-            d = mixture_logp(list(ivr[n_a].values())) - mixture_logp(list(flows.values()))  # -log p: random's - ivr's
-            print(f"| {seed} | {n_a} | {n} | {d.mean():+.3f} | {d.std(ddof=1) / np.sqrt(len(d)):.3f} |")
+            k = min(len(ivr[n_a]), len(flows))  # mixtures of as many flows on both sides: more flows, lower NLL
+            first = lambda fl: [fl[f] for f in sorted(fl, key=int)[:k]]  # noqa: E731 (the lowest k flow seeds)
+            g = paired_nll_gap(first(ivr[n_a]), first(flows))
+            se_flows = "–" if g["se_flows"] is None else f"{g['se_flows']:.3f}"
+            print(f"| {seed} | {n_a} | {n} | {g['flows'][0]}, {g['flows'][1]} | {g['gap']:+.3f} | {g['se_test']:.3f} "
+                  f"| {se_flows} | {g['se']:.3f} |")
 
 
 if __name__ == "__main__" and a.logp_report:

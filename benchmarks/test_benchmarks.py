@@ -171,7 +171,9 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
     ens = {r["strategy"]: r["test_nll"] for r in ra if r["flow_seed"] == "ensemble"}
     assert f"| active/ivr | 0 | 9 | 2 | 1 | {ens['active/ivr']:.2f} ({ens['active/ivr']:.2f}-" in out
     row = next(s for s in out.splitlines() if s.startswith("| 0 | 9 | 9 |"))
-    assert float(row.split("|")[4]) == pytest.approx(ens["random"] - ens["active/ivr"], abs=1e-3)
+    cols = [c.strip() for c in row.split("|")]
+    assert cols[4] == "2, 2" and float(cols[5]) == pytest.approx(ens["random"] - ens["active/ivr"], abs=1e-3)
+    assert float(cols[8]) == pytest.approx(np.hypot(float(cols[6]), float(cols[7])), abs=2e-3)  # both noises
 
 
 def test_replayed_rows_stand_in_for_the_campaign(bench, tmp_path):

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'reach', 'trailing_mean', 'run_trailing_mean', 'efficiency_ratio',
            'efficiency_summary', 'efficiency_markdown', 'stop_points', 'stop_costs', 'paired_gaps', 'needed_bracket',
-           'bracket_text', 'efficiency_verdicts', 'benchmark_runs', 'oracle_roundtrip', 'plot_nll_curves',
-           'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'smoothed', 'plot_efficiency', 'observed',
-           'common_judge', 'judged_models', 'curve_figures', 'final_roundtrips', 'stopping_point_figure',
-           'efficiency_table', 'posterior_figures', 'map_designs', 'make_report']
+           'bracket_text', 'mixture_logp', 'jackknife_se', 'paired_nll_gap', 'efficiency_verdicts', 'benchmark_runs',
+           'oracle_roundtrip', 'plot_nll_curves', 'plot_roundtrip', 'pick_targets', 'plot_posteriors', 'smoothed',
+           'plot_efficiency', 'observed', 'common_judge', 'judged_models', 'curve_figures', 'final_roundtrips',
+           'stopping_point_figure', 'efficiency_table', 'posterior_figures', 'map_designs', 'make_report']
 
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, os
@@ -307,6 +307,41 @@ def bracket_text(bracket: tuple) -> str:
     if lo is None:
         return f"at most {hi:.2f}x"
     return f"{lo:.2f}x to {hi:.2f}x"
+
+# %% ../nbs/07_evaluation.ipynb #e5f0a1b2
+def mixture_logp(logps) -> np.ndarray:
+    "Log-density of each test texture under the equally weighted mixture of K flows, from their (K, n) log-densities"
+    lp = np.asarray(logps, dtype=np.float64)
+    if lp.ndim != 2 or len(lp) == 0:
+        raise ValueError(f"need the members' log-densities as a (K, n) array with K >= 1, got shape {lp.shape}")
+    return np.logaddexp.reduce(lp, axis=0) - np.log(len(lp))
+
+
+def jackknife_se(stat, members) -> float:
+    "Jackknife standard error of `stat(members)` over its K members: sqrt((K-1)/K * sum_k (stat without k - mean)^2)"
+    members = list(members)
+    k = len(members)
+    if k < 2:
+        raise ValueError(f"the jackknife needs at least 2 members, got {k}")
+    left_out = np.array([stat(members[:i] + members[i + 1:]) for i in range(k)])
+    return float(np.sqrt((k - 1) / k * np.sum((left_out - left_out.mean()) ** 2)))
+
+
+def paired_nll_gap(logp_a, logp_b) -> dict:
+    """Test NLL of set b's K_b-flow mixture minus set a's, from their members' (K, n) log-densities of the same test
+    textures: the gap, its standard error over the test set, the jackknife's over each side's flows (None where a
+    side has one flow), and both together"""
+    a, b = np.asarray(logp_a, dtype=np.float64), np.asarray(logp_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need (K, n) log-densities of the same n test textures, got shapes {a.shape}, {b.shape}")
+    d = mixture_logp(a) - mixture_logp(b)  # per texture: -log p under b's mixture minus under a's
+    se_test = float(d.std(ddof=1) / np.sqrt(len(d)))
+    nll = lambda members: -float(mixture_logp(members).mean())  # noqa: E731
+    se_flows = None
+    if len(a) > 1 and len(b) > 1:
+        se_flows = float(np.hypot(jackknife_se(nll, list(a)), jackknife_se(nll, list(b))))
+    total = se_test if se_flows is None else float(np.hypot(se_test, se_flows))
+    return dict(gap=float(d.mean()), se_test=se_test, se_flows=se_flows, se=total, flows=(len(a), len(b)))
 
 # %% ../nbs/07_evaluation.ipynb #0b3aac4d
 def efficiency_verdicts(summary: dict, budgets, criteria=("ivr", "max_logdet"), baseline: str = "random") -> list:
