@@ -34,7 +34,7 @@ What it showed about the GP's latents (same recipe; benchmarks/forward_value_med
 0, 1), random picks' first 310 gave 33.89 and 33.63 (seeds 2, 1) and their first 620 32.22 (seed 1).
 
 With three flow seeds (--seed 0,1,2) on replayed picks (benchmarks/retrain_medium.json, the three seed pairs): two
-flows trained by this recipe on the same GP differed by up to 2.5 nats of test NLL, as much as the picks' effect, and
+flows trained by this recipe on the same GP differed by up to 2.9 nats of test NLL, as much as the picks' effect, and
 the mixture of a set's three flows was about 4 nats below its members' mean. Two more (--seed 3,4, records in
 benchmarks/retrain_medium_more.json) for ivr at 310 and random picks at 310 and 620: on the 5-flow mixtures
 (--logp-report) random picks' 310 trailed ivr's 310 by 0.58 to 0.86 nats and their 620 led it by 0.31 to 0.78, in every
