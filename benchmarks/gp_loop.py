@@ -12,7 +12,8 @@ Rules:
   campaign's own (`same_as_campaign` says whether the simulations so far are the campaign's first n), which checks
   the replay.
 - strat: ivr one pick at a time, at most ceil(q x the pool's single-crystal share) single crystals per batch.
-- mix<r>: r random pool textures first, then ivr for the rest of the batch, with the GP conditioned on the r.
+- mix<r>: r random pool textures first, then ivr for the rest of the batch, with the GP conditioned on the r (mix3 on
+  the medium data: benchmarks/forward_value_medium.md and retrain_medium.md).
 - random: q random pool textures (what random picks' campaign would simulate after the same initial design).
 
 --objective trace makes ivr (and strat, mix<r>) reduce the summed predictive variance in data units instead of the

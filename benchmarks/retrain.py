@@ -9,8 +9,8 @@ test NLL and the round-trip p95 (judged by the run's judge) per run and n, as JS
 the runs of each strategy. With several --seed values (one flow each, one fresh GP for all) it also scores the
 equally weighted mixture of those flows (texture_al.cnf.FlowEnsemble), recorded with flow_seed "ensemble". --logp-out
 saves every flow's log-density of each test texture, from which --logp-report computes the mixture of every subset of
-a point's flows (how much a k-flow ensemble depends on its members) and random picks' mixture minus ivr's per test
-texture (the difference with its standard error over the test set).
+a point's flows (how much a k-flow ensemble depends on its members) and random picks' mixture minus each rule's (ivr,
+mix<r>, ...) per test texture (the difference with its standard errors over the test set and over the flows).
 
 A JSON file written by benchmarks/gp_loop.py --rows-out stands in for a run directory: the rows a rule picked in the
 flow-free replay of a campaign, with that campaign's settings (labelled replay/<rule>, replay/<rule>-trace); any n at an
@@ -70,7 +70,7 @@ ap.add_argument("--report", nargs="+", default=None, metavar="JSON",
                 help="train nothing: print the tables of these earlier --out files together")
 ap.add_argument("--logp-report", nargs="+", default=None, metavar="NPZ",
                 help="train nothing: the mixtures of every subset of the flows in these --logp-out files, and the "
-                     "paired test-set difference of random picks' and ivr's mixtures")
+                     "paired test-set difference of random picks' and each rule's mixtures")
 a = ap.parse_args()
 if sum(map(bool, (a.run_dirs, a.report, a.logp_report))) != 1:
     ap.error("give run directories (or --rows-out files) to score, or --report / --logp-report with earlier results")
@@ -120,7 +120,10 @@ def save_logp(rec: dict, flow, cfg, ds):
         return
     _, _, test = campaign_splits(ds, cfg)
     old = dict(np.load(a.logp_out)) if os.path.exists(a.logp_out) else {}
-    old[logp_key(rec)] = flow.log_prob(ds.texture_vector[test], ds.P[test]).detach().cpu().numpy()
+    key, new = logp_key(rec), flow.log_prob(ds.texture_vector[test], ds.P[test]).detach().cpu().numpy()
+    if key in old and not np.allclose(old[key], new, rtol=0, atol=1e-9):  # a rerun of the same flow is welcome
+        raise SystemExit(f"{a.logp_out} already holds a different flow named {key!r}: give another --logp-out file")
+    old[key] = new
     tmp = a.logp_out + ".tmp.npz"
     np.savez(tmp, **old)
     os.replace(tmp, a.logp_out)
@@ -255,6 +258,8 @@ def logp_groups(files) -> dict:
             if key.count("|") != 3:
                 raise SystemExit(f"{f}: {key!r} is not a retrain.py --logp-out entry (strategy|seed|n|flow seed)")
             strategy, seed, n, fs = key.split("|")
+            if not (n.isdigit() and fs.isdigit()):
+                raise SystemExit(f"{f}: {key!r} is not a retrain.py --logp-out entry (n and flow seed are integers)")
             groups.setdefault((strategy, seed, int(n)), {})[fs] = v
     return groups
 
@@ -272,26 +277,24 @@ def print_subsets(groups: dict):
 
 
 def print_paired(groups: dict):
-    """Per seed pair: random picks' mixture minus ivr's, per test texture (the mixtures of the lowest k flow seeds of
-    each, k as many as the side with fewer has): the mean difference in test NLL at each of random picks' n against
-    ivr's largest n, its standard error over the test textures, the jackknife's over the two sets' flows, and both
-    together (texture_al.evaluation.paired_nll_gap)"""
-    print("\n| seed pair | ivr n | random picks n | flows (ivr, random) | random minus ivr (test NLL) "
+    """Per seed pair and rule (ivr, mix<r>, ...): random picks' mixture minus the rule's, per test texture (the mixtures
+    of the lowest k flow seeds of each, k as many as the side with fewer has): the mean difference in test NLL at each
+    of random picks' n against the rule's largest n, its standard error over the test textures, the jackknife's over
+    the two sets' flows, and both together (texture_al.evaluation.paired_nll_gap)"""
+    print("\n| seed pair | rule | rule n | random picks n | flows (rule, random) | random minus rule (test NLL) "
           "| standard error: test set | flows (jackknife) | both |")
-    print("|---|---|---|---|---|---|---|---|")
-    for seed in sorted({k[1] for k in groups}):
-        ivr = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "ivr"}
+    print("|---|---|---|---|---|---|---|---|---|")
+    for seed, rule in sorted({(p, s.split("/")[-1]) for s, p, _ in groups if s.split("/")[-1] != "random"}):
+        mine = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == rule}
         rnd = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "random"}
-        if not ivr or not rnd:
-            continue
-        n_a = max(ivr)
+        n_a = max(mine)
         for n, flows in sorted(rnd.items()):
-            k = min(len(ivr[n_a]), len(flows))  # mixtures of as many flows on both sides: more flows, lower NLL
+            k = min(len(mine[n_a]), len(flows))  # mixtures of as many flows on both sides: more flows, lower NLL
             first = lambda fl: [fl[f] for f in sorted(fl, key=int)[:k]]  # noqa: E731 (the lowest k flow seeds)
-            g = paired_nll_gap(first(ivr[n_a]), first(flows))
+            g = paired_nll_gap(first(mine[n_a]), first(flows))
             se_flows = "–" if g["se_flows"] is None else f"{g['se_flows']:.3f}"
-            print(f"| {seed} | {n_a} | {n} | {g['flows'][0]}, {g['flows'][1]} | {g['gap']:+.3f} | {g['se_test']:.3f} "
-                  f"| {se_flows} | {g['se']:.3f} |")
+            print(f"| {seed} | {rule} | {n_a} | {n} | {g['flows'][0]}, {g['flows'][1]} | {g['gap']:+.3f} "
+                  f"| {g['se_test']:.3f} | {se_flows} | {g['se']:.3f} |")
 
 
 if __name__ == "__main__" and a.logp_report:

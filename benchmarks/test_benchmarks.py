@@ -144,7 +144,9 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
     within the mixture's bounds (at most the members' mean, at most the best member's plus log 2)"""
     args = ["--n", 9, bench / "active-ivr-seed0", bench / "random-seed0", "--epochs", 2, "--lr-epochs", 1]
     script("retrain", *args, "--seed", "0,1", "--out", tmp_path / "a.json", "--logp-out", tmp_path / "a.npz")
-    script("retrain", *args, "--seed", 1, "--out", tmp_path / "b.json")
+    script("retrain", *args, "--seed", 1, "--out", tmp_path / "b.json", "--logp-out", tmp_path / "a.npz")  # a rerun
+    other = args + ["--explained", 0.5]  # another GP, so other flows, under the same names: refused
+    assert "already holds a different flow" in refused("retrain", *other, "--seed", 1, "--logp-out", tmp_path / "a.npz")
     ra, rb = json.load(open(tmp_path / "a.json")), json.load(open(tmp_path / "b.json"))
     assert {r["n"] for r in ra} == {9} and [r["flow_seed"] for r in ra] == [0, 1, "ensemble"] * 2
     for x, y in zip(ra[1::3], rb):
@@ -170,10 +172,29 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
     out = script("retrain", "--logp-report", tmp_path / "a.npz")
     ens = {r["strategy"]: r["test_nll"] for r in ra if r["flow_seed"] == "ensemble"}
     assert f"| active/ivr | 0 | 9 | 2 | 1 | {ens['active/ivr']:.2f} ({ens['active/ivr']:.2f}-" in out
-    row = next(s for s in out.splitlines() if s.startswith("| 0 | 9 | 9 |"))
+    row = next(s for s in out.splitlines() if s.startswith("| 0 | ivr | 9 | 9 |"))
     cols = [c.strip() for c in row.split("|")]
-    assert cols[4] == "2, 2" and float(cols[5]) == pytest.approx(ens["random"] - ens["active/ivr"], abs=1e-3)
-    assert float(cols[8]) == pytest.approx(np.hypot(float(cols[6]), float(cols[7])), abs=2e-3)  # both noises
+    assert cols[5] == "2, 2" and float(cols[6]) == pytest.approx(ens["random"] - ens["active/ivr"], abs=1e-3)
+    assert float(cols[9]) == pytest.approx(np.hypot(float(cols[7]), float(cols[8])), abs=2e-3)  # both noises
+
+
+def test_logp_report_pairs_every_rule_with_random_picks_on_as_many_flows(tmp_path):
+    """--logp-report on made-up log-densities: ivr with 3 flows against random picks with 2 is cut to ivr's flows 0
+    and 1 (the gap is the 2-flow mixtures' difference, computed here by hand), a mix3 replay gets its own row, and a
+    key whose flow seed is not an integer is refused"""
+    rng = np.random.default_rng(0)
+    lp = {f"{s}|0|{n}|{fs}": rng.normal(-30, 3, 40) for s, n, k in [("replay/ivr", 310, 3), ("replay/mix3", 310, 2),
+                                                                     ("replay/random", 620, 2)] for fs in range(k)}
+    np.savez(tmp_path / "lp.npz", **lp)
+    out = script("retrain", "--logp-report", tmp_path / "lp.npz")
+    nll = lambda s, n, k: -np.mean(np.logaddexp.reduce([lp[f"{s}|0|{n}|{fs}"] for fs in range(k)]) - np.log(k))  # noqa
+    for rule in ("ivr", "mix3"):
+        row = next(s for s in out.splitlines() if s.startswith(f"| 0 | {rule} | 310 | 620 |"))
+        cols = [c.strip() for c in row.split("|")]
+        want = nll("replay/random", 620, 2) - nll(f"replay/{rule}", 310, 2)
+        assert cols[5] == "2, 2" and float(cols[6]) == pytest.approx(want, abs=1e-3), rule
+    np.savez(tmp_path / "bad.npz", **{"replay/ivr|0|310|ensemble": np.zeros(3)})
+    assert "n and flow seed are integers" in refused("retrain", "--logp-report", tmp_path / "bad.npz")
 
 
 def test_replayed_rows_stand_in_for_the_campaign(bench, tmp_path):
