@@ -13,6 +13,7 @@ __all__ = ['LOWER_IS_BETTER', 'REPORT_FILES', 'reach', 'trailing_mean', 'run_tra
 # %% ../nbs/07_evaluation.ipynb #d5f5b323
 import json, os
 import numpy as np
+from scipy.special import logsumexp
 import matplotlib
 import matplotlib.pyplot as plt
 from .loop import load_run, load_models, run_label, campaign_data, campaign_splits, curves
@@ -314,7 +315,7 @@ def mixture_logp(logps) -> np.ndarray:
     lp = np.asarray(logps, dtype=np.float64)
     if lp.ndim != 2 or len(lp) == 0:
         raise ValueError(f"need the members' log-densities as a (K, n) array with K >= 1, got shape {lp.shape}")
-    return np.logaddexp.reduce(lp, axis=0) - np.log(len(lp))
+    return logsumexp(lp, axis=0) - np.log(len(lp))  # scipy: shifted by the largest member, no overflow
 
 
 def jackknife_se(stat, members) -> float:
