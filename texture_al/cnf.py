@@ -232,27 +232,37 @@ def _training_tensors(flow: CNF, m, P) -> tuple:
     return ms, torch.as_tensor(flow.P_scaler.transform(P, dtype=np.float32), device=flow.device)
 
 
+def _epoch_noise(gen, n: int, batch: int, dim: int, input_noise: float, dev):
+    "The epoch's input noise, drawn batch by batch from `gen` (the same numbers on any device), moved in one copy"
+    if input_noise <= 0:
+        return None
+    draws = [torch.randn((min(batch, n - s), dim), generator=gen) for s in range(0, n, batch)]
+    return torch.cat(draws).to(dev)
+
+
 def _epoch(flow: CNF, opt, ms, Ps, gen, batch: int, clip, input_noise: float):
-    "One pass over the textures, each with one of its draws; the mean loss, or None at a non-finite loss or gradient"
+    """One pass over the textures, each with one of its draws; the mean loss, or None at a non-finite loss or gradient.
+    The loss and the finiteness checks stay on the device until the epoch ends: a GPU never waits for the host."""
     flow.train()
     dev, n = flow.device, len(ms)
     perm = torch.randperm(n, generator=gen).to(dev)
     draw = torch.randint(Ps.shape[1], (n,), generator=gen).to(dev)
-    total = 0.0
+    noise = _epoch_noise(gen, n, batch, ms.shape[1], input_noise, dev)
+    total = torch.zeros((), dtype=torch.float32 if dev.type == "mps" else torch.float64, device=dev)
+    finite = torch.ones((), dtype=torch.bool, device=dev)
     for s in range(0, n, batch):
         i = perm[s : s + batch]
-        x = ms[i]
-        if input_noise > 0:
-            x = x + input_noise * torch.randn(x.shape, generator=gen).to(dev)
+        x = ms[i] if noise is None else ms[i] + input_noise * noise[s : s + batch]
         loss = flow._nll_scaled(x, Ps[i, draw[i]])
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(flow.parameters(), clip) if clip else torch.tensor(0.0)
-        if not (torch.isfinite(loss) and torch.isfinite(gn)):
-            return None
+        gn = torch.nn.utils.clip_grad_norm_(flow.parameters(), clip) if clip else loss.new_zeros(())
+        finite &= torch.isfinite(loss) & torch.isfinite(gn)
         opt.step()
-        total += float(loss.detach()) * len(i)
-    return total / n
+        total += loss.detach().to(total.dtype) * len(i)
+    if not bool(finite):
+        return None
+    return float(total) / n
 
 
 class _LastGood:
