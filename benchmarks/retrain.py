@@ -47,7 +47,7 @@ so the longer baseline's extra training is not what the in-campaign ratios measu
 the picks by a fresh GP alone.
 """
 
-import argparse, itertools, json, os, platform, time
+import argparse, collections, itertools, json, os, platform, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("run_dirs", nargs="*", help="run directories or gp_loop.py --rows-out files")
@@ -269,32 +269,59 @@ def print_subsets(groups: dict):
     ensemble's value depends on which flows it has (the spread over subsets; they share flows, so it understates)"""
     print("\n| strategy | seed pair | n | flows mixed | subsets | test NLL: mean (min-max) |")
     print("|---|---|---|---|---|---|")
-    for (strategy, seed, n), flows in sorted(groups.items()):
+    for (strategy, seed, n), flows in sorted(groups.items(), key=lambda kv: (kv[0][0], pair_order(kv[0][1]), kv[0][2])):
         for k in range(1, len(flows) + 1):
             vals = [mixture_nll([flows[f] for f in c]) for c in itertools.combinations(sorted(flows), k)]
             cell = f"{np.mean(vals):.2f} ({min(vals):.2f}-{max(vals):.2f})"
             print(f"| {strategy} | {seed} | {n} | {k} | {len(vals)} | {cell} |")
 
 
+def rule_of(strategy: str) -> str:
+    "The selection rule a strategy name ends with: replay/ivr -> ivr, random -> random"
+    return strategy.split("/")[-1]
+
+
+def shown(names) -> dict:
+    "How each strategy of a seed pair is named in a table: its rule alone where no other has that rule, else in full"
+    count = collections.Counter(rule_of(s) for s in names)
+    return {s: rule_of(s) if count[rule_of(s)] == 1 else s for s in names}
+
+
+def pair_order(seed: str):
+    "Seed pairs in numeric order (2 before 10), any other name after them"
+    return (0, int(seed), "") if seed.lstrip("-").isdigit() else (1, 0, seed)
+
+
 def print_paired(groups: dict):
     """Per seed pair and rule (ivr, mix<r>, ...): random picks' mixture minus the rule's, per test texture (the mixtures
     of the lowest k flow seeds of each, k as many as the side with fewer has): the mean difference in test NLL at each
     of random picks' n against the rule's largest n, its standard error over the test textures, the jackknife's over
-    the two sets' flows, and both together (texture_al.evaluation.paired_nll_gap)"""
+    the two sets' flows, and both together (texture_al.evaluation.paired_nll_gap). Two strategies with the same rule
+    (active/ivr and replay/ivr) get rows of their own, named in full."""
     print("\n| seed pair | rule | rule n | random picks n | flows (rule, random) | random minus rule (test NLL) "
           "| standard error: test set | flows (jackknife) | both |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for seed, rule in sorted({(p, s.split("/")[-1]) for s, p, _ in groups if s.split("/")[-1] != "random"}):
-        mine = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == rule}
-        rnd = {n: f for (s, p, n), f in groups.items() if p == seed and s.split("/")[-1] == "random"}
-        n_a = max(mine)
-        for n, flows in sorted(rnd.items()):
-            k = min(len(mine[n_a]), len(flows))  # mixtures of as many flows on both sides: more flows, lower NLL
-            first = lambda fl: [fl[f] for f in sorted(fl, key=int)[:k]]  # noqa: E731 (the lowest k flow seeds)
-            g = paired_nll_gap(first(mine[n_a]), first(flows))
-            se_flows = "–" if g["se_flows"] is None else f"{g['se_flows']:.3f}"
-            print(f"| {seed} | {rule} | {n_a} | {n} | {g['flows'][0]}, {g['flows'][1]} | {g['gap']:+.3f} "
-                  f"| {g['se_test']:.3f} | {se_flows} | {g['se']:.3f} |")
+    for seed in sorted({p for _, p, _ in groups}, key=pair_order):
+        names = sorted({s for s, p, _ in groups if p == seed})
+        label = shown(names)
+        for rule in [s for s in names if rule_of(s) != "random"]:
+            for base in [s for s in names if rule_of(s) == "random"]:
+                print_gaps(groups, seed, (rule, label[rule]), (base, label[base]))
+
+
+def print_gaps(groups: dict, seed: str, rule: tuple, base: tuple):
+    "The rows of one seed pair's rule (strategy, shown name) against one strategy of random picks, at each of its n"
+    mine = {n: f for (s, p, n), f in groups.items() if p == seed and s == rule[0]}
+    rnd = {n: f for (s, p, n), f in groups.items() if p == seed and s == base[0]}
+    n_a = max(mine)
+    for n, flows in sorted(rnd.items()):
+        k = min(len(mine[n_a]), len(flows))  # mixtures of as many flows on both sides: more flows, lower NLL
+        first = lambda fl: [fl[f] for f in sorted(fl, key=int)[:k]]  # noqa: E731 (the lowest k flow seeds)
+        g = paired_nll_gap(first(mine[n_a]), first(flows))
+        se_flows = "–" if g["se_flows"] is None else f"{g['se_flows']:.3f}"
+        n_base = n if base[1] == "random" else f"{n} ({base[1]})"
+        print(f"| {seed} | {rule[1]} | {n_a} | {n_base} | {g['flows'][0]}, {g['flows'][1]} | {g['gap']:+.3f} "
+              f"| {g['se_test']:.3f} | {se_flows} | {g['se']:.3f} |")
 
 
 if __name__ == "__main__" and a.logp_report:

@@ -197,6 +197,25 @@ def test_logp_report_pairs_every_rule_with_random_picks_on_as_many_flows(tmp_pat
     assert "n and flow seed are integers" in refused("retrain", "--logp-report", tmp_path / "bad.npz")
 
 
+def test_logp_report_keeps_strategies_with_one_rule_apart(tmp_path):
+    """Two strategies with the same rule in one seed pair (a campaign's active/ivr and its replay/ivr) get rows of
+    their own, named in full, each against random picks (their gaps computed here by hand); seed pairs come in
+    numeric order (2 before 10)"""
+    rng = np.random.default_rng(1)
+    lp = {f"{s}|{p}|{n}|{fs}": rng.normal(-30, 3, 40) for p in ("2", "10")
+          for s, n in [("active/ivr", 310), ("replay/ivr", 310), ("replay/random", 620)] for fs in range(2)}
+    np.savez(tmp_path / "lp.npz", **lp)
+    out = script("retrain", "--logp-report", tmp_path / "lp.npz").split("random minus rule")[1]
+    nll = lambda s, p, n: -np.mean(np.logaddexp.reduce([lp[f"{s}|{p}|{n}|{fs}"] for fs in range(2)]) - np.log(2))  # noqa
+    rows = [s for s in out.splitlines() if s.startswith("| 2 |") or s.startswith("| 10 |")]
+    assert [r.split("|")[1:3] for r in rows] == [[" 2 ", " active/ivr "], [" 2 ", " replay/ivr "],
+                                                 [" 10 ", " active/ivr "], [" 10 ", " replay/ivr "]]
+    for row in rows:
+        cols = [c.strip() for c in row.split("|")]
+        want = nll("replay/random", cols[1], 620) - nll(cols[2], cols[1], 310)
+        assert float(cols[6]) == pytest.approx(want, abs=1e-3), row
+
+
 def test_replayed_rows_stand_in_for_the_campaign(bench, tmp_path):
     """gp_loop's --rows-out from the ivr run with --rule random holds the random campaign's simulations in its order
     (the pair shares the initial design and the seeds); retrain.py scores that file as it scores the campaign itself"""
