@@ -7,17 +7,20 @@ the CUDA kernels per step (torch.profiler), and the step time of the paper's net
 grow with the batch is the host launching kernels, not the GPU computing; the ratio eager / graph is what capturing
 the step would save. On a CPU only the eager steps are timed.
 
-usage: PYTHONPATH=. python benchmarks/cnf_step.py [--device cuda|cpu]
+usage: PYTHONPATH=. python benchmarks/cnf_step.py [--device cuda|cpu] [--threads N]
 """
 
 import argparse, time
 import numpy as np, torch
 from timing import device_name
+from texture_al.cli import set_threads
 from texture_al.cnf import CNF, build_inn, train
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
 a = ap.parse_args()
+set_threads(a.threads)
 dev = torch.device(a.device)
 cuda = dev.type == "cuda"
 print(f"device: {device_name(dev)}; torch {torch.__version__}")

@@ -242,7 +242,7 @@ def _epoch_noise(gen, n: int, batch: int, dim: int, input_noise: float, dev):
 
 def _epoch(flow: CNF, opt, ms, Ps, gen, batch: int, clip, input_noise: float):
     """One pass over the textures, each with one of its draws; the mean loss, or None at a non-finite loss or gradient.
-    The loss and the finiteness checks stay on the device until the epoch ends: a GPU never waits for the host."""
+    The loss and the finiteness checks stay on the device until the epoch ends: the host never waits for a GPU."""
     flow.train()
     dev, n = flow.device, len(ms)
     perm = torch.randperm(n, generator=gen).to(dev)
