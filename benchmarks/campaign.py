@@ -13,8 +13,9 @@ The paper-scale iteration uses the shipped quick dataset's textures tiled to 54,
 and N observations of it, so it needs no 75k-texture dataset; the timings depend on the sizes, not on the values.
 """
 
-import argparse, os, platform, tempfile, time
+import argparse, os, tempfile, time
 import numpy as np, torch
+from timing import device_name, sync
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--preset", default="quick")
@@ -27,19 +28,11 @@ ap.add_argument("--epochs", type=int, default=70)
 ap.add_argument("--gp-iters", type=int, default=40)
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 a = ap.parse_args()
+if a.epochs < 1:
+    ap.error(f"--epochs must be >= 1, got {a.epochs}")
 dev = torch.device(a.device)
-name = (
-    torch.cuda.get_device_name(dev)
-    if dev.type == "cuda"
-    else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
-)
+name = device_name(dev)
 print(f"device: {name}; torch {torch.__version__}")
-
-
-def sync():
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-
 
 
 def tiled_dataset(n_pool: int, n_test: int = 1000):
@@ -110,10 +103,10 @@ else:
 
     def stage(name, f):
         "Run and time one stage (GPU synchronized), print it at once: a run cut short still reports what it finished"
-        sync()
+        sync(dev)
         t = time.perf_counter()
         out = f()
-        sync()
+        sync(dev)
         T[name] = time.perf_counter() - t
         print(f"  {name:14s} {T[name]:8.1f} s", flush=True)
         return out

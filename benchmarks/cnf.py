@@ -9,8 +9,9 @@ Paper network (20 RealNVP blocks, 2x128 sigmoid subnets), batch 200, Adam lr 0.0
 usage: PYTHONPATH=. python benchmarks/cnf.py [--n 10000] [--epochs 1] [--device cpu|cuda]
 """
 
-import argparse, platform, time
+import argparse, time
 import numpy as np, torch
+from timing import device_name, sync
 from texture_al.cnf import CNF, train, build_inn
 
 ap = argparse.ArgumentParser()
@@ -21,20 +22,11 @@ ap.add_argument("--blocks", type=int, default=20)
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 a = ap.parse_args()
 dev = torch.device(a.device)
-name = (
-    torch.cuda.get_device_name(dev)
-    if dev.type == "cuda"
-    else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
-)
+name = device_name(dev)
 print(
     f"device: {name}; torch {torch.__version__}; {a.blocks} blocks, n = {a.n} textures x {a.draws} draws, {a.epochs} "
     f"epoch(s)"
 )
-
-
-def sync():
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
 
 
 rng = np.random.default_rng(0)
@@ -45,10 +37,10 @@ P = (m @ B)[:, None, :] + 0.3 * rng.normal(size=(a.n, a.draws, 54))
 if dev.type == "cuda":  # CUDA context and cuBLAS start-up, outside both timings
     train(CNF(blocks=2).to(dev), m[:400], P[:400], epochs=1, progress=False)
 flow = CNF(blocks=a.blocks).to(dev)
-sync()
+sync(dev)
 t = time.perf_counter()
 train(flow, m, P, epochs=a.epochs, progress=False)
-sync()
+sync(dev)
 t_ours = time.perf_counter() - t
 
 # plain FrEIA loop: tensors already standardized and on the device, no validation, no guards
@@ -56,7 +48,7 @@ inn = build_inn(36, 54, blocks=a.blocks).to(dev)
 opt = torch.optim.Adam(inn.parameters(), lr=0.01)
 ms = torch.as_tensor((m - m.mean(0)) / m.std(0), dtype=torch.float32, device=dev)
 Ps = torch.as_tensor((P - P.mean((0, 1))) / P.std((0, 1)), dtype=torch.float32, device=dev)
-sync()
+sync(dev)
 t = time.perf_counter()
 for ep in range(a.epochs):
     perm = torch.randperm(a.n, device=dev)
@@ -69,7 +61,7 @@ for ep in range(a.epochs):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(inn.parameters(), 1.0)
         opt.step()
-sync()
+sync(dev)
 t_plain = time.perf_counter() - t
 n_samp = a.n * a.epochs
 print(f"texture_al.cnf.train: {n_samp / t_ours:,.0f} samples/s ({t_ours:.2f} s)")

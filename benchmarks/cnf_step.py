@@ -12,7 +12,7 @@ usage: PYTHONPATH=. python benchmarks/cnf_step.py [--device cuda|cpu] [--threads
 
 import argparse, time
 import numpy as np, torch
-from timing import device_name
+from timing import device_name, sync
 from texture_al.cli import set_threads
 from texture_al.cnf import CNF, build_inn, train
 
@@ -26,21 +26,16 @@ cuda = dev.type == "cuda"
 print(f"device: {device_name(dev)}; torch {torch.__version__}")
 
 
-def sync():
-    if cuda:
-        torch.cuda.synchronize()
-
-
 def launch_us(reps: int = 5000) -> float:
     "Microseconds per launch of a tiny kernel (in place add on 200 x 36 floats)"
     x = torch.zeros(200, 36, device=dev)
     for _ in range(100):
         x.add_(1)
-    sync()
+    sync(dev)
     t = time.perf_counter()
     for _ in range(reps):
         x.add_(1)
-    sync()
+    sync(dev)
     return (time.perf_counter() - t) / reps * 1e6
 
 
@@ -50,10 +45,10 @@ def eager_step_ms(blocks: int, batch: int, rng) -> float:
     m, P = rng.normal(size=(n, 36)), rng.normal(size=(n, 54))
     flow = CNF(blocks=blocks).to(dev)
     train(flow, m, P, epochs=1, batch=batch, progress=False)
-    sync()
+    sync(dev)
     t = time.perf_counter()
     train(flow, m, P, epochs=2, batch=batch, progress=False)
-    sync()
+    sync(dev)
     return (time.perf_counter() - t) / 50 * 1e3
 
 
@@ -66,7 +61,7 @@ def kernels_per_step(rng) -> float:
     train(flow, m, P, epochs=1, batch=200, progress=False)
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         train(flow, m, P, epochs=1, batch=200, progress=False)
-        sync()
+        sync(dev)
     return sum(e.count for e in prof.key_averages() if e.device_type.name == "CUDA") / 10
 
 
@@ -97,11 +92,11 @@ def graph_step_ms(batch: int, reps: int = 300) -> float:
         step()
     for _ in range(5):
         graph.replay()
-    sync()
+    sync(dev)
     t = time.perf_counter()
     for _ in range(reps):
         graph.replay()
-    sync()
+    sync(dev)
     return (time.perf_counter() - t) / reps * 1e3
 
 

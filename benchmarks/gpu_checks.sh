@@ -32,13 +32,14 @@ if [ -f "$medium" ]; then
     step "$medium_s" python3 -c "import sys; from texture_al.cli import main; sys.exit(main(sys.argv[1:]))" \
         run --preset medium --dataset "$medium" --device cuda --out "$out/medium" --quiet
     python3 - "$out/medium" <<'PY'
-import csv, glob, sys
-for f in sorted(glob.glob(f"{sys.argv[1]}/*/metrics.csv")):
-    rows = list(csv.DictReader(open(f)))
-    cols = ("t_gp", "t_synthetic", "t_cnf", "t_eval", "t_select", "t_oracle", "t_iteration")
-    print(f"{f}: {len(rows)} iterations, N {rows[0]['n_obs']} to {rows[-1]['n_obs']}" if rows else f"{f}: no rows")
-    for r in rows:
-        print(f"  N {r['n_obs']}: " + ", ".join(f"{c[2:]} {float(r[c]):.2f}" for c in cols if r.get(c)))
+import glob, sys
+from texture_al.loop import load_run
+for d in sorted(glob.glob(f"{sys.argv[1]}/*/")):
+    m = load_run(d)["metrics"]
+    print(f"{d}: {len(m['n_obs'])} iterations")
+    for i, n in enumerate(m["n_obs"]):
+        steps = ("gp", "synthetic", "cnf", "eval", "select", "oracle", "iteration")
+        print(f"  N {n:.0f}: " + ", ".join(f"{k} {m['t_' + k][i]:.2f}" for k in steps))
 PY
 fi
 step 60 python3 benchmarks/ivr_batch.py --device cuda

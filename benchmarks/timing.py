@@ -11,15 +11,19 @@ def device_name(dev: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+def sync(dev: torch.device):
+    "Wait for the GPU's queued work (nothing to wait for on a CPU), so that a wall-clock timer measures it"
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
 def best_of(f, repeats: int, dev: torch.device) -> tuple:
     "(fastest seconds of `repeats` calls of f, the last call's result); a GPU is synchronized around each call"
     best, out = np.inf, None
     for _ in range(repeats):
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        sync(dev)
         t = time.perf_counter()
         out = f()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        sync(dev)
         best = min(best, time.perf_counter() - t)
     return best, out
