@@ -23,7 +23,7 @@ step() {
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name())"
-step 90 env TEXTURE_AL_TEST_FLAGS=gpu python3 -m pytest -q -p no:cacheprovider nbs/00_gsh.ipynb nbs/02_taylor.ipynb
+step 90 env TEXTURE_AL_TEST_FLAGS=gpu python3 -m pytest -q -p no:cacheprovider nbs/00_gsh.ipynb nbs/02_taylor.ipynb nbs/05_cnf.ipynb
 step 90 python3 benchmarks/cnf_step.py --device cuda
 step 150 python3 benchmarks/campaign.py --paper-iteration --epochs 3 --device cuda
 step 60 python3 benchmarks/campaign.py --preset medium --tiled-pool 5000 --n-obs 10 --device cuda

@@ -240,7 +240,8 @@ def _epoch_noise(gen, n: int, batch: int, dim: int, input_noise: float, dev):
     return torch.cat(draws).to(dev)
 
 
-def _epoch(flow: CNF, opt, ms, Ps, gen, batch: int, clip, input_noise: float):
+# %% ../nbs/05_cnf.ipynb #d7a1c0e4
+def _epoch(flow: CNF, step, ms, Ps, gen, batch: int, input_noise: float):
     """One pass over the textures, each with one of its draws; the mean loss, or None at a non-finite loss or gradient.
     The loss and the finiteness checks stay on the device until the epoch ends: the host never waits for a GPU."""
     flow.train()
@@ -253,16 +254,24 @@ def _epoch(flow: CNF, opt, ms, Ps, gen, batch: int, clip, input_noise: float):
     for s in range(0, n, batch):
         i = perm[s : s + batch]
         x = ms[i] if noise is None else ms[i] + input_noise * noise[s : s + batch]
-        loss = flow._nll_scaled(x, Ps[i, draw[i]])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(flow.parameters(), clip) if clip else loss.new_zeros(())
+        loss, gn = step(x, Ps[i, draw[i]])
         finite &= torch.isfinite(loss) & torch.isfinite(gn)
-        opt.step()
-        total += loss.detach().to(total.dtype) * len(i)
+        total += loss.to(total.dtype) * len(i)
     if not bool(finite):
         return None
     return float(total) / n
+
+
+def _snapshot(state):
+    """A copy of a (nested) state dict with every tensor cloned on its device: `copy.deepcopy` of the paper network's
+    weights and Adam state took 0.1 s on a GPU, paid at every epoch's end"""
+    if torch.is_tensor(state):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {k: _snapshot(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_snapshot(v) for v in state)
+    return state
 
 
 class _LastGood:
@@ -273,7 +282,7 @@ class _LastGood:
         self.keep()
 
     def keep(self):
-        self.state = (copy.deepcopy(self.flow.state_dict()), copy.deepcopy(self.opt.state_dict()))
+        self.state = (_snapshot(self.flow.state_dict()), _snapshot(self.opt.state_dict()))
 
     def restore(self, epoch: int):
         lr = self.opt.param_groups[0]["lr"]
@@ -296,7 +305,7 @@ class _BestOnValidation:
 
     def update(self, flow: CNF, val_nll: float):
         if val_nll < self.best:
-            self.best, self.state, self.since = val_nll, copy.deepcopy(flow.state_dict()), 0
+            self.best, self.state, self.since = val_nll, _snapshot(flow.state_dict()), 0
         else:
             self.since += 1
 
@@ -324,22 +333,24 @@ def train(
     keep_start: bool = True,  # with patience, for a flow trained before: its incoming weights are the first candidate
     max_recoveries: int = 5,  # divergences survived (restore the last good epoch) before giving up
     progress: bool = True,  # a tqdm bar
+    cuda_graph: bool = None,  # replay each full batch's step as a CUDA graph (None: when the flow is on a CUDA device)
 ) -> list:
     "Train `flow` by maximum likelihood, with divergence recovery and optional early stopping; per-epoch history"
     from tqdm.auto import tqdm
 
     ms, Ps = _training_tensors(flow, m, P)
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    opt = torch.optim.Adam(flow.parameters(), lr=lr)
+    opt, step = _make_step(flow, lr, clip, batch, cuda_graph)
     last_good, best, hist = _LastGood(flow, opt, max_recoveries), _BestOnValidation(patience), []
     if val is not None and patience is not None and keep_start and flow.history:  # a warm start: never worse
         flow.eval()
         best.update(flow, float(-flow.log_prob(*val).mean()))
     bar = tqdm(total=epochs, desc="cNF training", leave=False, disable=not progress)
     for ep in range(epochs):
-        loss = _epoch(flow, opt, ms, Ps, gen, batch, clip, input_noise)
+        loss = _epoch(flow, step, ms, Ps, gen, batch, input_noise)
         if loss is None:
             last_good.restore(ep)
+            step.reset()
             hist.append(dict(epoch=ep, train_nll=math.nan, val_nll=math.nan, recovered=True))
             continue
         last_good.keep()
@@ -354,10 +365,88 @@ def train(
         if best.stop:
             break
     bar.close()
+    flow.zero_grad(set_to_none=True)  # a graph's gradient buffers are freed with it
     best.restore(flow)
     flow.eval()
     flow.history = flow.history + hist
     return hist
+
+# %% ../nbs/05_cnf.ipynb #d7a1c0e2
+class _EagerStep:
+    "One optimizer step, launched op by op: the batch's loss and gradient norm, left on the device"
+
+    def __init__(self, flow: CNF, opt, clip):
+        self.flow, self.opt, self.clip = flow, opt, clip
+
+    def __call__(self, x, c, set_to_none: bool = True):
+        "Forward, backward, clipping and Adam on one batch x (b, dim) conditioned on c (b, cond_dim)"
+        loss = self.flow._nll_scaled(x, c)
+        self.opt.zero_grad(set_to_none=set_to_none)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(self.flow.parameters(), self.clip) if self.clip else loss.new_zeros(())
+        self.opt.step()
+        return loss.detach(), gn
+
+    def reset(self):
+        "Forget what was recorded (nothing, when eager): to be called after the optimizer's state is replaced"
+
+
+class _GraphedStep(_EagerStep):
+    """The same step captured once as a CUDA graph and replayed for every batch of `batch` rows: the host launches one
+    graph instead of thousands of small kernels. The first `warmup` full batches run eagerly on a side stream (as
+    capture requires) and a batch of another size (an epoch's last) runs eagerly; all share weights, gradients and the
+    optimizer's state, so the steps are the eager ones. The optimizer must be built with `capturable=True`."""
+
+    warmup = 3
+
+    def __init__(self, flow: CNF, opt, clip, batch: int):
+        super().__init__(flow, opt, clip)
+        self.batch, self.side = batch, torch.cuda.Stream(device=flow.device)
+        self.reset()
+
+    def reset(self):
+        "Drop the graph: the optimizer's state was replaced, so the next full batches warm up and capture again"
+        self.warm, self.graph = 0, None
+
+    def __call__(self, x, c):
+        if len(x) != self.batch:
+            return super().__call__(x, c, set_to_none=self.graph is None)  # in place: the graph owns the gradients
+        if self.graph is None and self.warm < self.warmup:
+            self.warm += 1
+            return self._side_stream(x, c)
+        if self.graph is None:
+            self._capture(x, c)
+        self.x.copy_(x)
+        self.c.copy_(c)
+        self.graph.replay()
+        return self.loss, self.gn
+
+    def _side_stream(self, x, c):
+        main = torch.cuda.current_stream()
+        self.side.wait_stream(main)
+        with torch.cuda.stream(self.side):
+            out = super().__call__(x, c)
+        main.wait_stream(self.side)
+        return out
+
+    def _capture(self, x, c):
+        "Record one step on static input buffers; gradients set to None first, so the graph allocates its own"
+        self.x, self.c = x.clone(), c.clone()
+        self.opt.zero_grad(set_to_none=True)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.loss, self.gn = super().__call__(self.x, self.c)
+
+
+def _make_step(flow: CNF, lr: float, clip, batch: int, cuda_graph: bool = None):
+    "Adam on the flow's weights and the step that drives it: graphed on a CUDA device unless `cuda_graph` is False"
+    on_cuda = flow.device.type == "cuda"
+    if cuda_graph and not on_cuda:
+        raise ValueError(f"cuda_graph=True needs the flow on a CUDA device; it is on {flow.device}")
+    graphed = on_cuda if cuda_graph is None else bool(cuda_graph)
+    opt = torch.optim.Adam(flow.parameters(), lr=lr, capturable=graphed, fused=True if graphed else None)
+    return opt, (_GraphedStep(flow, opt, clip, batch) if graphed else _EagerStep(flow, opt, clip))
+
 
 # %% ../nbs/05_cnf.ipynb #e5b1a0c2
 class FlowEnsemble:

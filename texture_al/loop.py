@@ -91,6 +91,7 @@ class Config:
     lr: float = 0.01
     warm_lr: float = None  # Adam's learning rate of warm-started refits (None: lr)
     clip: float = 1.0  # gradient-norm clipping (None: off)
+    cuda_graph: bool = None  # the flow's training steps replayed as CUDA graphs (None: on a GPU; false: eager)
     warm_start: bool = True  # continue training last iteration's flow
     patience: int = None  # early stopping of the GP pipeline's flow on the validation set (None: off)
     input_noise: float = 0.0  # Gaussian noise on standardized m while training the GP pipeline's flow
@@ -131,6 +132,8 @@ class Config:
             raise ValueError(f"config: n_init = {self.n_init} must be >= 2 (the GP needs two observations)")
         if self.max_obs < self.n_init:
             raise ValueError(f"config: max_obs = {self.max_obs} must be >= n_init = {self.n_init}")
+        if self.cuda_graph and self.device == "cpu":
+            raise ValueError("config: cuda_graph = True needs a CUDA device, but device = 'cpu'")
         return self
 
     def to_yaml(self) -> str:
@@ -197,6 +200,7 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     lr=("positive", 10.0),
     warm_lr=("positive?", 10.0),
     clip=("positive?", 1e6),
+    cuda_graph=("bool?",),
     warm_start=("bool",),
     patience=("int?", 1, 1_000_000),
     input_noise=("nonnegative", 10.0),
@@ -661,7 +665,7 @@ def _train_member(self: Campaign, syn, k: int, last: CNF = None) -> CNF:
     "Member k of the inverse model (seeds offset by k), warm-started from `last` (last iteration's member k) if set"
     c, seed = self.cfg, self._seed(self.state["iteration"], 2) + k
     val = (self.ds.texture_vector[self.val], self.ds.P[self.val])
-    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False)
+    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False, cuda_graph=c.cuda_graph)
     if syn is None:
         flow = self._new_flow(k)
         m, P = self.ds.texture_vector[self.observed], self.ds.P[self.observed]

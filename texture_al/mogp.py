@@ -116,7 +116,7 @@ class LMCGP:
         kernel: str = "rbf",
         x_scaler: Scaler = None,
         noise_floor: float = 1e-4,
-        device=None,
+        device=None,  # where its tensors live, e.g. "cuda"; like a torch module, the CPU unless asked
         dtype=torch.float64,
     ):
         if kernel not in KERNELS:
@@ -129,7 +129,7 @@ class LMCGP:
             raise ValueError(f"noise_floor must be > 0, got {noise_floor}")
         self.n_latent, self.explained, self.max_latent, self.kernel = n_latent, explained, max_latent, kernel
         self.x_scaler, self.noise_floor, self.dtype = x_scaler, noise_floor, dtype
-        self.device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = torch.device(device if device is not None else "cpu")
         self.fitted = False
 
     def _x(self, m) -> torch.Tensor:
