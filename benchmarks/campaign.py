@@ -16,6 +16,7 @@ and N observations of it, so it needs no 75k-texture dataset; the timings depend
 import argparse, os, tempfile, time
 import numpy as np, torch
 from timing import device_name, sync
+from texture_al.cli import set_threads
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--preset", default="quick")
@@ -27,7 +28,9 @@ ap.add_argument("--draws", type=int, default=100)
 ap.add_argument("--epochs", type=int, default=70)
 ap.add_argument("--gp-iters", type=int, default=40)
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
 a = ap.parse_args()
+set_threads(a.threads)
 if a.epochs < 1:
     ap.error(f"--epochs must be >= 1, got {a.epochs}")
 dev = torch.device(a.device)

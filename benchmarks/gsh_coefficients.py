@@ -7,6 +7,7 @@
 import argparse, platform, time
 import numpy as np, torch
 from texture_al.gsh import GSHBasis, euler_to_matrix, wigner_real
+from texture_al.cli import set_threads
 
 
 def dense_coefficients(basis, e):
@@ -25,7 +26,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
     a = ap.parse_args()
+    set_threads(a.threads)
     dev = torch.device(a.device)
     basis = GSHBasis()
     e = torch.tensor(np.random.default_rng(0).uniform(0, 1, (a.n, 3)) * [2 * np.pi, np.pi, 2 * np.pi], device=dev)

@@ -13,6 +13,7 @@ import argparse, platform, time
 import numpy as np, torch, gpytorch
 from texture_al.data import example_dataset
 from texture_al.mogp import LMCGP, r2_groups
+from texture_al.cli import set_threads
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--n", type=int, default=1000)
@@ -21,7 +22,9 @@ ap.add_argument("--candidates", type=int, default=54480)
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 ap.add_argument("--skip-variational", action="store_true")
 ap.add_argument("--baseline-n", type=int, default=300)
+ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
 a = ap.parse_args()
+set_threads(a.threads)
 dev = torch.device(a.device)
 name = (
     torch.cuda.get_device_name(dev)

@@ -15,6 +15,7 @@ import numpy as np, torch
 from texture_al.taylor import TaylorOracle, DIR_T, DIR_W, DIR_C, DIRECTIONS
 from texture_al.textures import component_orientations, random_orientations, symmetrize_sample, matrix_to_euler
 from texture_al.gsh import euler_to_matrix
+from texture_al.cli import set_threads
 
 
 def neml_uniaxial(euler, weights, n=20.0, nsteps=40, emax=0.02):
@@ -45,7 +46,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--grains", type=int, default=100)
     ap.add_argument("--directions", default="0,3,6,9,12,15")
+    ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
     a = ap.parse_args()
+    set_threads(a.threads)
     dirs = [int(x) for x in a.directions.split(",")]
     textures = {
         "random": symmetrize_sample(random_orientations(a.grains // 4, seed=1)),

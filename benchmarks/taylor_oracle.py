@@ -8,6 +8,7 @@ import argparse, platform, time
 import numpy as np, torch
 from texture_al.textures import candidate_pool
 from texture_al.taylor import TaylorOracle, taylor_lp, taylor_uniaxial
+from texture_al.cli import set_threads
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
@@ -15,7 +16,9 @@ if __name__ == "__main__":
     ap.add_argument("--grains", type=int, default=250)
     ap.add_argument("--lp-textures", type=int, default=2)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
     a = ap.parse_args()
+    set_threads(a.threads)
     pool = candidate_pool(
         0, a.textures, grains=a.grains, seed=0, mix=(1, 0, 0)
     )  # sampled 'components' textures, 4*grains orientations

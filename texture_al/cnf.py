@@ -10,9 +10,12 @@ import copy, math, os, warnings
 import numpy as np
 import torch
 from torch import nn
-import FrEIA.framework as Ff
-import FrEIA.modules as Fm
 from .scaling import Scaler
+
+with warnings.catch_warnings():  # FrEIA 0.2's docstrings hold invalid escapes, a SyntaxWarning from Python 3.12
+    warnings.simplefilter("ignore", SyntaxWarning)
+    import FrEIA.framework as Ff
+    import FrEIA.modules as Fm
 
 # %% ../nbs/05_cnf.ipynb #75ccc41e
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
