@@ -6,7 +6,7 @@
 __all__ = ['ACTIVATIONS', 'BLOCKS', 'subnet', 'build_inn', 'CNF', 'train', 'FlowEnsemble', 'restore_flow', 'roundtrip']
 
 # %% ../nbs/05_cnf.ipynb #3b003d47
-import copy, math, os, warnings
+import copy, math, os, time, warnings
 import numpy as np
 import torch
 from torch import nn
@@ -321,6 +321,11 @@ class _BestOnValidation:
             flow.load_state_dict(self.state)
 
 
+def _since(start: float) -> float:
+    "Seconds since `start` (time.perf_counter); the epoch's loss was read back, so a GPU's work is included"
+    return time.perf_counter() - start
+
+
 def train(
     flow: CNF,  # the flow to train (in place); its scalers are fitted on the first call
     m,  # training textures (n, dim)
@@ -350,11 +355,12 @@ def train(
         best.update(flow, float(-flow.log_prob(*val).mean()))
     bar = tqdm(total=epochs, desc="cNF training", leave=False, disable=not progress)
     for ep in range(epochs):
+        start = time.perf_counter()
         loss = _epoch(flow, step, ms, Ps, gen, batch, input_noise)
         if loss is None:
             last_good.restore(ep)
             step.reset()
-            hist.append(dict(epoch=ep, train_nll=math.nan, val_nll=math.nan, recovered=True))
+            hist.append(dict(epoch=ep, train_nll=math.nan, val_nll=math.nan, recovered=True, seconds=_since(start)))
             continue
         last_good.keep()
         rec = dict(epoch=ep, train_nll=loss - flow.m_scaler.log_abs_det_jacobian(), recovered=False)
@@ -362,6 +368,7 @@ def train(
             flow.eval()
             rec["val_nll"] = float(-flow.log_prob(*val).mean())
             best.update(flow, rec["val_nll"])
+        rec["seconds"] = _since(start)
         hist.append(rec)
         bar.update(1)
         bar.set_postfix(train=f"{rec['train_nll']:.3f}", val=f"{rec.get('val_nll', math.nan):.3f}")
