@@ -6,7 +6,7 @@
 __all__ = ['ACTIVATIONS', 'BLOCKS', 'subnet', 'build_inn', 'CNF', 'train', 'FlowEnsemble', 'restore_flow', 'roundtrip']
 
 # %% ../nbs/05_cnf.ipynb #3b003d47
-import copy, math, os, time, warnings
+import math, os, time, warnings
 import numpy as np
 import torch
 from torch import nn
