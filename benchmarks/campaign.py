@@ -16,7 +16,7 @@ and N observations of it, so it needs no 75k-texture dataset; the timings depend
 
 import argparse, os, tempfile, time
 import numpy as np, torch
-from timing import device_name, sync
+from timing import best_of, device_name
 from texture_al.cli import set_threads
 
 ap = argparse.ArgumentParser()
@@ -107,11 +107,7 @@ else:
 
     def stage(name, f):
         "Run and time one stage (GPU synchronized), print it at once: a run cut short still reports what it finished"
-        sync(dev)
-        t = time.perf_counter()
-        out = f()
-        sync(dev)
-        T[name] = time.perf_counter() - t
+        T[name], out = best_of(f, 1, dev)
         print(f"  {name:14s} {T[name]:8.1f} s", flush=True)
         return out
 

@@ -132,8 +132,6 @@ class Config:
             raise ValueError(f"config: n_init = {self.n_init} must be >= 2 (the GP needs two observations)")
         if self.max_obs < self.n_init:
             raise ValueError(f"config: max_obs = {self.max_obs} must be >= n_init = {self.n_init}")
-        if self.cuda_graph and self.device == "cpu":
-            raise ValueError("config: cuda_graph = True needs a CUDA device, but device = 'cpu'")
         return self
 
     def to_yaml(self) -> str:
@@ -420,6 +418,8 @@ class Campaign:
     ):
         self.cfg, self.verbose = cfg.validate(), verbose
         self.device = cfg.torch_device()
+        if cfg.cuda_graph and self.device.type != "cuda":
+            raise ValueError(f"config: cuda_graph = True needs a CUDA device, but the campaign runs on {self.device}")
         self.ds = ds if ds is not None else campaign_data(cfg)
         self.pool, self.val, self.test = campaign_splits(self.ds, cfg)
         self.candidates = distinct_rows(self.ds.texture_vector, self.pool)  # duplicates never fill a batch
