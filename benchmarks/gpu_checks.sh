@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The benchmarks' GPU measurements in one go, on a CUDA machine, most wanted first: the `#| gpu` test cells, where a
 # cNF step's time goes (eager against a CUDA graph), one paper-scale iteration (cNF timed over 3 epochs, the rest
-# extrapolated at the later epochs' rate) and, given its dataset, the medium campaign for a limited time twice, with
-# the flow's steps graphed and eager (`--set cuda_graph=false`), so that their times and test NLL stand side by side;
-# then the component benchmarks. Every step has a time limit, so one that hangs costs only its own; each prints its
-# own lines (device, sizes, RATIO). At most about 13 minutes (every step at its limit, medium runs at 100 s).
+# extrapolated at the later epochs' rate), the same at batch 2,000 (why: `benchmarks/batch_size.py`) and, given its
+# dataset, the medium campaign for a limited time twice, with the flow's steps graphed and eager
+# (`--set cuda_graph=false`), so that their times and test NLL stand side by side; then the component benchmarks.
+# Every step has a time limit, so one that hangs costs only its own; each prints its own lines (device, sizes, RATIO).
+# At most about 14 minutes (every step at its limit, medium runs at 100 s).
 #
 #   bash benchmarks/gpu_checks.sh [out-dir (runs/gpu)] [medium dataset (runs/medium.h5)] [medium campaign seconds (100)]
 set -u
@@ -46,6 +47,7 @@ python3 -c "import torch; print('torch', torch.__version__, 'CUDA', torch.versio
 step 150 env TEXTURE_AL_TEST_FLAGS=gpu python3 -m pytest -q -p no:cacheprovider nbs/00_gsh.ipynb nbs/02_taylor.ipynb nbs/05_cnf.ipynb
 step 90 python3 benchmarks/cnf_step.py --device cuda
 step 90 python3 benchmarks/campaign.py --paper-iteration --epochs 3 --device cuda
+step 60 python3 benchmarks/campaign.py --paper-iteration --epochs 5 --batch 2000 --device cuda
 if [ -f "$medium" ]; then
     medium_run medium-graphed
     medium_run medium-eager --set cuda_graph=false

@@ -232,3 +232,25 @@ def test_replayed_rows_stand_in_for_the_campaign(bench, tmp_path):
     for n in (7, 9):
         for k in ("test_nll", "roundtrip_p95"):
             assert by["replay/random", n][k] == pytest.approx(by["random", n][k], rel=1e-9), (n, k)
+
+
+def test_batch_size_study_records_what_train_gives(tmp_path):
+    "A tiny batch-size study; its recorded curve is the one `train` gives the same flow here, epoch by epoch"
+    import torch
+    from texture_al.cnf import CNF, train
+
+    small = ["--out", tmp_path, "--threads", 1]
+    script("batch_size", "prepare", "--pool", 300, "--draws", 3, "--gp-iters", 2, *small)
+    for batch, lr in ((64, 0.01), (300, 0.003)):
+        script("batch_size", "train", "--batch", batch, "--lr", lr, "--epochs", 2, "--blocks", 2, "--seed", 1, *small)
+    out = script("batch_size", "report", "--save", tmp_path / "all.json", *small)
+    assert "| 64 | 0.01 | 1 |" in out and "| 300 | 0.003 | 1 |" in out, out
+    rec = json.load(open(tmp_path / "all.json"))
+    assert rec["data"] == dict(pool=300, draws=3, gp_latents=rec["data"]["gp_latents"], test=200, test_source="quick")
+    d = torch.load(tmp_path / "data.pt")
+    val = (d["test_m"].double().numpy(), d["test_P"].double().numpy())
+    for r in rec["runs"]:
+        assert r["steps_per_epoch"] == -(-300 // r["batch"])
+        flow = CNF(blocks=2, seed=1)
+        hist = train(flow, d["m"], d["syn"], val=val, epochs=2, batch=r["batch"], lr=r["lr"], seed=1, progress=False)
+        np.testing.assert_allclose(r["test_nll"], [h["val_nll"] for h in hist], rtol=1e-6)

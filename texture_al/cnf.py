@@ -361,6 +361,7 @@ def train(
             last_good.restore(ep)
             step.reset()
             hist.append(dict(epoch=ep, train_nll=math.nan, val_nll=math.nan, recovered=True, seconds=_since(start)))
+            bar.update(1)
             continue
         last_good.keep()
         rec = dict(epoch=ep, train_nll=loss - flow.m_scaler.log_abs_det_jacobian(), recovered=False)

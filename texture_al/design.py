@@ -20,7 +20,7 @@ from .gsh import default_basis, plot_pole_figures
 from .textures import TextureSet, component_orientations, symmetrize_sample, plot_orientation_pole_figures
 from .realize import MaxEntProjector
 from .oracles import read_orientation_file, write_orientation_file
-from .loop import Config, campaign_data, campaign_splits, load_models, load_run, simulate
+from .loop import campaign_data, load_models, load_run, simulate
 
 # %% ../nbs/09_design.ipynb #396a4dc0
 _PLANES = ("XY", "YZ", "ZX")

@@ -284,7 +284,7 @@ PRESETS = {
     ),
     "paper": dict(
         dataset="paper.h5", n_init=5, max_obs=1100, q=1, n_draws=100, gp_iters=100, gp_warm_iters=40,
-        blocks=20, hidden=128, epochs=70, warm_start=False, stop=True,
+        blocks=20, hidden=128, epochs=70, batch=2000, warm_start=False, stop=True,
     ),
 }  # fmt: skip
 
