@@ -52,10 +52,12 @@ def prepare():
 
     ex = example_dataset("quick")
     lab = ex.indices("pool")
-    n_single = int(round(a.pool * PRESETS["paper"]["single_fraction"]))
-    pool = candidate_pool(n_single, a.pool - n_single, seed=12345, progress=True).coefficients(default_basis())
     tst = load_dataset(a.test) if a.test else ex
     rows = tst.indices("test")
+    if len(rows) == 0 or np.isnan(tst.P[rows]).any():
+        sys.exit(f"{a.test}: the test split must be there and labelled (texture-al data generate labels it by default)")
+    n_single = int(round(a.pool * PRESETS["paper"]["single_fraction"]))
+    pool = candidate_pool(n_single, a.pool - n_single, seed=12345, progress=True).coefficients(default_basis())
     gp = LMCGP(explained=0.999, max_latent=54).fit(ex.texture_vector[lab], ex.P[lab], iters=a.gp_iters)
     pool_tv = pool[:, 1:]  # C_0 = 1 is not a coordinate of the texture vector
     syn = synthetic_set(gp, pool_tv, a.draws, seed=0)
@@ -71,6 +73,8 @@ def train_one():
     "One flow at --batch and --lr, every epoch scored on the test textures"
     from texture_al.cnf import CNF, train
 
+    if not os.path.exists(DATA):
+        sys.exit(f"no {DATA}: run `batch_size.py prepare --out {a.out}` first")
     d = torch.load(DATA)
     flow = CNF(blocks=a.blocks, seed=a.seed).to(a.device)
     val = (d["test_m"].double().numpy(), d["test_P"].double().numpy())

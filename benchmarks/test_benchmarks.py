@@ -240,6 +240,7 @@ def test_batch_size_study_records_what_train_gives(tmp_path):
     from texture_al.cnf import CNF, train
 
     small = ["--out", tmp_path, "--threads", 1]
+    assert "run `batch_size.py prepare" in refused("batch_size", "train", *small)
     script("batch_size", "prepare", "--pool", 300, "--draws", 3, "--gp-iters", 2, *small)
     for batch, lr in ((64, 0.01), (300, 0.003)):
         script("batch_size", "train", "--batch", batch, "--lr", lr, "--epochs", 2, "--blocks", 2, "--seed", 1, *small)
