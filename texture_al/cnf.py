@@ -244,6 +244,16 @@ def _epoch_noise(gen, n: int, batch: int, dim: int, input_noise: float, dev):
 
 
 # %% ../nbs/05_cnf.ipynb #d7a1c0e4
+def _check_settings(**settings):
+    "Refuse training settings that would fail deep inside the loop or silently train nothing"
+    rules = dict(epochs=lambda v: v >= 1, batch=lambda v: v >= 1, lr=lambda v: v > 0, clip=lambda v: v is None or v > 0,
+                 input_noise=lambda v: v >= 0, max_recoveries=lambda v: v >= 0)  # fmt: skip
+    bad = [f"{k} = {v!r}" for k, v in settings.items() if not rules[k](v)]
+    if bad:
+        raise ValueError(", ".join(bad) + ": epochs and batch must be >= 1, lr and clip > 0 (clip may be None), "
+                         "input_noise and max_recoveries >= 0")  # fmt: skip
+
+
 def _epoch(flow: CNF, step, ms, Ps, gen, batch: int, input_noise: float):
     """One pass over the textures, each with one of its draws; the mean loss, or None at a non-finite loss or gradient.
     The loss and the finiteness checks stay on the device until the epoch ends: the host never waits for a GPU."""
@@ -346,6 +356,8 @@ def train(
     "Train `flow` by maximum likelihood, with divergence recovery and optional early stopping; per-epoch history"
     from tqdm.auto import tqdm
 
+    _check_settings(epochs=epochs, batch=batch, lr=lr, clip=clip, input_noise=input_noise,
+                    max_recoveries=max_recoveries)
     ms, Ps = _training_tensors(flow, m, P)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     opt, step = _make_step(flow, lr, clip, batch, cuda_graph)
