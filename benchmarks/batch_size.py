@@ -11,7 +11,8 @@ compared at equal epochs (equal samples seen) and at equal steps.
       1,000 labelled pool textures, S = 100 synthetic draws per pool texture (about 1.2 GB), and the test textures
       (the medium dataset's 1,000, `--test runs/medium.h5`, else the quick dataset's 200)
   PYTHONPATH=. python benchmarks/batch_size.py train --out runs/batch --batch 2000 --lr 0.01 --seed 0 --threads 1
-      one flow, 70 epochs; writes runs/batch/b2000-lr0.01-s0.json (per-epoch test NLL and seconds)
+      one flow, 70 epochs; writes runs/batch/b2000-lr0.01-s0.json (per-epoch test NLL, rate and seconds);
+      `--schedule cosine` anneals the rate towards 0 over the epochs (b2000-lr0.01-cosine-s0.json)
   PYTHONPATH=. python benchmarks/batch_size.py report --out runs/batch [--save benchmarks/batch_size_paper.json]
       the table: test NLL at epochs 10, 35, 70 and at the steps the largest batch takes
 """
@@ -32,6 +33,7 @@ ap.add_argument("--draws", type=int, default=100)
 ap.add_argument("--gp-iters", type=int, default=40)
 ap.add_argument("--batch", type=int, default=200)
 ap.add_argument("--lr", type=float, default=0.01)
+ap.add_argument("--schedule", default="constant", help="the rate over the epochs: constant or cosine")
 ap.add_argument("--epochs", type=int, default=70)
 ap.add_argument("--blocks", type=int, default=20)
 ap.add_argument("--seed", type=int, default=0)
@@ -78,17 +80,20 @@ def train_one():
     d = torch.load(DATA)
     flow = CNF(blocks=a.blocks, seed=a.seed).to(a.device)
     val = (d["test_m"].double().numpy(), d["test_P"].double().numpy())
-    hist = train(flow, d["m"], d["syn"], val=val, epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed)
+    hist = train(flow, d["m"], d["syn"], val=val, epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
+                 schedule=a.schedule)
     steps = -(-len(d["m"]) // a.batch)
-    rec = dict(batch=a.batch, lr=a.lr, seed=a.seed, blocks=a.blocks, steps_per_epoch=steps,
+    rec = dict(batch=a.batch, lr=a.lr, schedule=a.schedule, seed=a.seed, blocks=a.blocks, steps_per_epoch=steps,
                device=device_name(torch.device(a.device)), test_source=d["test_source"],
                test_nll=[h["val_nll"] for h in hist], seconds=[h["seconds"] for h in hist],
-               recovered=[h["recovered"] for h in hist])  # fmt: skip
-    path = os.path.join(a.out, f"b{a.batch}-lr{a.lr:g}-s{a.seed}.json")
+               recovered=[h["recovered"] for h in hist], lrs=[h["lr"] for h in hist])  # fmt: skip
+    tag = "" if a.schedule == "constant" else f"-{a.schedule}"
+    path = os.path.join(a.out, f"b{a.batch}-lr{a.lr:g}{tag}-s{a.seed}.json")
     with open(path, "w") as f:
         json.dump(rec, f)
-    print(f"batch {a.batch}, lr {a.lr:g}, seed {a.seed}: test NLL after {len(hist)} epochs {hist[-1]['val_nll']:.2f}, "
-          f"best {np.nanmin(rec['test_nll']):.2f}; {sum(rec['seconds']):.0f} s on {rec['device']}; {path}")
+    print(f"batch {a.batch}, lr {a.lr:g} ({a.schedule}), seed {a.seed}: "
+          f"test NLL after {len(hist)} epochs {hist[-1]['val_nll']:.2f}, best {np.nanmin(rec['test_nll']):.2f}; "
+          f"{sum(rec['seconds']):.0f} s on {rec['device']}; {path}")
 
 
 def report():
@@ -97,18 +102,20 @@ def report():
     runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(a.out, "b*-lr*-s*.json")))]
     if not runs:
         sys.exit(f"no runs in {a.out}")
-    runs.sort(key=lambda r: (r["batch"], r["lr"], r["seed"]))
+    for r in runs:  # records written before schedules existed ran at a constant rate
+        r.setdefault("schedule", "constant")
+    runs.sort(key=lambda r: (r["batch"], r["lr"], r["schedule"], r["seed"]))
     big = max(runs, key=lambda r: r["batch"])
     budget = big["steps_per_epoch"] * len(big["test_nll"])
     print(f"device: {runs[0]['device']}")
-    print(f"| batch | lr | seed | test NLL at epoch 10 | 35 | 70 | at {budget} steps | s per epoch |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| batch | lr | schedule | seed | test NLL at epoch 10 | 35 | 70 | at {budget} steps | s per epoch |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         t = r["test_nll"]
         at = lambda e: f"{t[e - 1]:.2f}" if len(t) >= e else "-"  # noqa: E731
         e_budget = max(1, min(len(t), budget // r["steps_per_epoch"]))
-        print(f"| {r['batch']} | {r['lr']:g} | {r['seed']} | {at(10)} | {at(35)} | {at(70)} | {t[e_budget - 1]:.2f} "
-              f"(epoch {e_budget}) | {np.median(r['seconds']):.1f} |")
+        print(f"| {r['batch']} | {r['lr']:g} | {r['schedule']} | {r['seed']} | {at(10)} | {at(35)} | {at(70)} | "
+              f"{t[e_budget - 1]:.2f} (epoch {e_budget}) | {np.median(r['seconds']):.1f} |")
     if a.save:
         d = torch.load(DATA)
         meta = dict(pool=len(d["m"]), draws=d["syn"].shape[1], gp_latents=d["gp_latents"], test=len(d["test_m"]),

@@ -30,6 +30,7 @@ ap.add_argument("--epochs", type=int, default=70)
 ap.add_argument("--gp-iters", type=int, default=40)
 ap.add_argument("--batch", type=int, default=200, help="the flow's batch (paper: 200)")
 ap.add_argument("--lr", type=float, default=0.01, help="the flow's Adam learning rate (paper: 0.01)")
+ap.add_argument("--schedule", default="constant", help="the flow's rate over the epochs: constant (paper) or cosine")
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
 a = ap.parse_args()
@@ -102,7 +103,7 @@ else:
     obs = rng.choice(a.pool, a.n_obs, replace=False)
     val = ex.indices("val")
     print(f"paper-scale iteration: pool {a.pool}, N {a.n_obs}, S {a.draws}, {a.epochs} epochs at batch {a.batch}, "
-          f"lr {a.lr:g}, GP {a.gp_iters} steps")
+          f"lr {a.lr:g} ({a.schedule}), GP {a.gp_iters} steps")
     if dev.type == "cuda":  # CUDA context, cuBLAS and cuSOLVER start-up, outside the timed stages
         LMCGP(device=dev).fit(pool[obs[:50]], Ppool[obs[:50]], iters=2)
         train(CNF(blocks=2).to(dev), pool[:400], Ppool[:400], epochs=1, progress=False)
@@ -117,7 +118,8 @@ else:
     gp = stage("gp fit", lambda: LMCGP(device=dev).fit(pool[obs], Ppool[obs], iters=a.gp_iters))
     syn = stage("synthetic set", lambda: synthetic_set(gp, pool, a.draws, seed=0))
     flow = CNF(blocks=20).to(dev)
-    stage("cNF train", lambda: train(flow, pool, syn, epochs=a.epochs, batch=a.batch, lr=a.lr, progress=False))
+    fit = dict(epochs=a.epochs, batch=a.batch, lr=a.lr, schedule=a.schedule, progress=False)
+    stage("cNF train", lambda: train(flow, pool, syn, **fit))
     stage("validation", lambda: flow.log_prob(ex.texture_vector[val], ex.P[val]))
     stage("select", lambda: select(gp, pool, criterion="max_logdet", exclude=obs))
     per_epoch = [r["seconds"] for r in flow.history]

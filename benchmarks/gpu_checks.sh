@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks' GPU measurements in one go, on a CUDA machine, most wanted first: the `#| gpu` test cells, where a
-# cNF step's time goes (eager against a CUDA graph), one paper-scale iteration (cNF timed over 3 epochs, the rest
-# extrapolated at the later epochs' rate), the same at batch 2,000 (why: `benchmarks/batch_size.py`) and, given its
+# cNF step's time goes (eager against a CUDA graph), one paper-scale iteration as the `paper` preset trains its flow
+# (batch 2,000, cosine-annealed rate: `benchmarks/batch_size.py`; cNF timed over 5 epochs, the rest extrapolated at the
+# later epochs' rate), the same at the paper's batch of 200 and constant rate (3 epochs) and, given its
 # dataset, the medium campaign for a limited time twice, with the flow's steps graphed and eager
 # (`--set cuda_graph=false`), so that their times and test NLL stand side by side; then the component benchmarks.
 # Every step has a time limit, so one that hangs costs only its own; each prints its own lines (device, sizes, RATIO).
@@ -46,8 +47,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 python3 -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name())"
 step 150 env TEXTURE_AL_TEST_FLAGS=gpu python3 -m pytest -q -p no:cacheprovider nbs/00_gsh.ipynb nbs/02_taylor.ipynb nbs/05_cnf.ipynb
 step 90 python3 benchmarks/cnf_step.py --device cuda
+step 60 python3 benchmarks/campaign.py --paper-iteration --epochs 5 --batch 2000 --schedule cosine --device cuda
 step 90 python3 benchmarks/campaign.py --paper-iteration --epochs 3 --device cuda
-step 60 python3 benchmarks/campaign.py --paper-iteration --epochs 5 --batch 2000 --device cuda
 if [ -f "$medium" ]; then
     medium_run medium-graphed
     medium_run medium-eager --set cuda_graph=false

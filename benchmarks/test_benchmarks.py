@@ -242,10 +242,11 @@ def test_batch_size_study_records_what_train_gives(tmp_path):
     small = ["--out", tmp_path, "--threads", 1]
     assert "run `batch_size.py prepare" in refused("batch_size", "train", *small)
     script("batch_size", "prepare", "--pool", 300, "--draws", 3, "--gp-iters", 2, *small)
-    for batch, lr in ((64, 0.01), (300, 0.003)):
-        script("batch_size", "train", "--batch", batch, "--lr", lr, "--epochs", 2, "--blocks", 2, "--seed", 1, *small)
+    for batch, lr, schedule in ((64, 0.01, "constant"), (300, 0.003, "cosine")):
+        how = ["--batch", batch, "--lr", lr, "--schedule", schedule, "--epochs", 2, "--blocks", 2, "--seed", 1]
+        script("batch_size", "train", *how, *small)
     out = script("batch_size", "report", "--save", tmp_path / "all.json", *small)
-    assert "| 64 | 0.01 | 1 |" in out and "| 300 | 0.003 | 1 |" in out, out
+    assert "| 64 | 0.01 | constant | 1 |" in out and "| 300 | 0.003 | cosine | 1 |" in out, out
     rec = json.load(open(tmp_path / "all.json"))
     assert rec["data"] == dict(pool=300, draws=3, gp_latents=rec["data"]["gp_latents"], test=200, test_source="quick")
     d = torch.load(tmp_path / "data.pt")
@@ -253,5 +254,8 @@ def test_batch_size_study_records_what_train_gives(tmp_path):
     for r in rec["runs"]:
         assert r["steps_per_epoch"] == -(-300 // r["batch"])
         flow = CNF(blocks=2, seed=1)
-        hist = train(flow, d["m"], d["syn"], val=val, epochs=2, batch=r["batch"], lr=r["lr"], seed=1, progress=False)
+        hist = train(flow, d["m"], d["syn"], val=val, epochs=2, batch=r["batch"], lr=r["lr"], seed=1,
+                     schedule=r["schedule"], progress=False)
         np.testing.assert_allclose(r["test_nll"], [h["val_nll"] for h in hist], rtol=1e-6)
+        cosine = r["schedule"] == "cosine"  # 2 epochs: the full rate, then half of it (1 + cos(π/2)) / 2
+        np.testing.assert_allclose(r["lrs"], [r["lr"], r["lr"] / 2 if cosine else r["lr"]], rtol=1e-12)

@@ -20,7 +20,7 @@ import torch
 import yaml
 from .data import CPDataset, example_dataset, load_dataset, read_table, save_dataset
 from .mogp import LMCGP, select, synthetic_set, CRITERIA, IVR_OBJECTIVE_NAMES, KERNELS
-from .cnf import CNF, FlowEnsemble, restore_flow, train, roundtrip, ACTIVATIONS, BLOCKS
+from .cnf import CNF, FlowEnsemble, restore_flow, train, roundtrip, ACTIVATIONS, BLOCKS, SCHEDULES
 from .scaling import Scaler
 from .rundir import RunDir, RunDirError, OBSERVATION_COLUMNS, FAILURE_COLUMNS, load_checkpoint
 from .oracles import CommandOracle, OracleError, check_result, check_template, make_oracle
@@ -90,6 +90,7 @@ class Config:
     batch: int = 200
     lr: float = 0.01
     warm_lr: float = None  # Adam's learning rate of warm-started refits (None: lr)
+    lr_schedule: str = "constant"  # the flow's rate over each fit's epochs: constant | cosine (annealed towards 0)
     clip: float = 1.0  # gradient-norm clipping (None: off)
     cuda_graph: bool = None  # the flow's training steps replayed as CUDA graphs (None: on a GPU; false: eager)
     warm_start: bool = True  # continue training last iteration's flow
@@ -197,6 +198,7 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     batch=("int", 1, 10_000_000),
     lr=("positive", 10.0),
     warm_lr=("positive?", 10.0),
+    lr_schedule=("choice", SCHEDULES),
     clip=("positive?", 1e6),
     cuda_graph=("bool?",),
     warm_start=("bool",),
@@ -284,7 +286,7 @@ PRESETS = {
     ),
     "paper": dict(
         dataset="paper.h5", n_init=5, max_obs=1100, q=1, n_draws=100, gp_iters=100, gp_warm_iters=40,
-        blocks=20, hidden=128, epochs=70, batch=2000, warm_start=False, stop=True,
+        blocks=20, hidden=128, epochs=70, batch=2000, lr_schedule="cosine", warm_start=False, stop=True,
     ),
 }  # fmt: skip
 
@@ -665,7 +667,8 @@ def _train_member(self: Campaign, syn, k: int, last: CNF = None) -> CNF:
     "Member k of the inverse model (seeds offset by k), warm-started from `last` (last iteration's member k) if set"
     c, seed = self.cfg, self._seed(self.state["iteration"], 2) + k
     val = (self.ds.texture_vector[self.val], self.ds.P[self.val])
-    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False, cuda_graph=c.cuda_graph)
+    common = dict(batch=c.batch, clip=c.clip, seed=seed, progress=False, cuda_graph=c.cuda_graph,
+                  schedule=c.lr_schedule)  # fmt: skip
     if syn is None:
         flow = self._new_flow(k)
         m, P = self.ds.texture_vector[self.observed], self.ds.P[self.observed]
