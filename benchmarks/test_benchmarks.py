@@ -178,6 +178,18 @@ def test_retrain_scores_both_runs_by_one_recipe(bench, tmp_path):
     assert float(cols[9]) == pytest.approx(np.hypot(float(cols[7]), float(cols[8])), abs=2e-3)  # both noises
 
 
+def test_retrain_cosine_recipe_is_one_annealed_stage(bench, tmp_path):
+    "--schedule cosine: --epochs epochs in one call (no second stage, no early stopping), and its records say so"
+    args = ["--n", 9, bench / "random-seed0", "--epochs", 3, "--lr-epochs", 1, "--seed", 0]
+    script("retrain", *args, "--out", tmp_path / "two.json")
+    script("retrain", *args, "--schedule", "cosine", "--out", tmp_path / "cos.json")
+    two, cos = json.load(open(tmp_path / "two.json"))[0], json.load(open(tmp_path / "cos.json"))[0]
+    assert (two["schedule"], two["epochs"]) == ("constant", 1 + 3)  # 1 at the run's lr, then 3 at --lr2
+    assert (cos["schedule"], cos["epochs"]) == ("cosine", 3)
+    assert np.isfinite(cos["test_nll"]) and cos["test_nll"] != pytest.approx(two["test_nll"], abs=1e-6)
+    assert "invalid choice" in refused("retrain", *args, "--schedule", "linear")
+
+
 def test_logp_report_pairs_every_rule_with_random_picks_on_as_many_flows(tmp_path):
     """--logp-report on made-up log-densities: ivr with 3 flows against random picks with 2 is cut to ivr's flows 0
     and 1 (the gap is the 2-flow mixtures' difference, computed here by hand), a mix3 replay gets its own row, and a
