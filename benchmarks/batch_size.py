@@ -12,7 +12,8 @@ compared at equal epochs (equal samples seen) and at equal steps.
       (the medium dataset's 1,000, `--test runs/medium.h5`, else the quick dataset's 200)
   PYTHONPATH=. python benchmarks/batch_size.py train --out runs/batch --batch 2000 --lr 0.01 --seed 0 --threads 1
       one flow, 70 epochs; writes runs/batch/b2000-lr0.01-s0.json (per-epoch test NLL, rate and seconds);
-      `--schedule cosine` anneals the rate towards 0 over the epochs (b2000-lr0.01-cosine-s0.json)
+      `--schedule cosine` anneals the rate towards 0 over the epochs (b2000-lr0.01-cosine-s0.json); other --epochs
+      than 70 are named too (b2000-lr0.01-cosine-e35-s0.json)
   PYTHONPATH=. python benchmarks/batch_size.py report --out runs/batch [--save benchmarks/batch_size_paper.json]
       the table: test NLL at epochs 10, 35, 70 and at the steps the largest batch takes
 """
@@ -87,7 +88,7 @@ def train_one():
                device=device_name(torch.device(a.device)), test_source=d["test_source"],
                test_nll=[h["val_nll"] for h in hist], seconds=[h["seconds"] for h in hist],
                recovered=[h["recovered"] for h in hist], lrs=[h["lr"] for h in hist])  # fmt: skip
-    tag = "" if a.schedule == "constant" else f"-{a.schedule}"
+    tag = ("" if a.schedule == "constant" else f"-{a.schedule}") + ("" if a.epochs == 70 else f"-e{a.epochs}")
     path = os.path.join(a.out, f"b{a.batch}-lr{a.lr:g}{tag}-s{a.seed}.json")
     with open(path, "w") as f:
         json.dump(rec, f)
@@ -104,18 +105,19 @@ def report():
         sys.exit(f"no runs in {a.out}")
     for r in runs:  # records written before schedules existed ran at a constant rate
         r.setdefault("schedule", "constant")
-    runs.sort(key=lambda r: (r["batch"], r["lr"], r["schedule"], r["seed"]))
+    runs.sort(key=lambda r: (r["batch"], r["lr"], r["schedule"], -len(r["test_nll"]), r["seed"]))
     big = max(runs, key=lambda r: r["batch"])
     budget = big["steps_per_epoch"] * len(big["test_nll"])
     print(f"device: {runs[0]['device']}")
-    print(f"| batch | lr | schedule | seed | test NLL at epoch 10 | 35 | 70 | at {budget} steps | s per epoch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| batch | lr | schedule | epochs | seed | test NLL at epoch 10 | 35 | 70 | "
+          f"at {budget} steps | s per epoch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         t = r["test_nll"]
         at = lambda e: f"{t[e - 1]:.2f}" if len(t) >= e else "-"  # noqa: E731
         e_budget = max(1, min(len(t), budget // r["steps_per_epoch"]))
-        print(f"| {r['batch']} | {r['lr']:g} | {r['schedule']} | {r['seed']} | {at(10)} | {at(35)} | {at(70)} | "
-              f"{t[e_budget - 1]:.2f} (epoch {e_budget}) | {np.median(r['seconds']):.1f} |")
+        print(f"| {r['batch']} | {r['lr']:g} | {r['schedule']} | {len(t)} | {r['seed']} | {at(10)} | {at(35)} | "
+              f"{at(70)} | {t[e_budget - 1]:.2f} (epoch {e_budget}) | {np.median(r['seconds']):.1f} |")
     if a.save:
         d = torch.load(DATA)
         meta = dict(pool=len(d["m"]), draws=d["syn"].shape[1], gp_latents=d["gp_latents"], test=len(d["test_m"]),

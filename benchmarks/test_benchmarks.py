@@ -258,7 +258,7 @@ def test_batch_size_study_records_what_train_gives(tmp_path):
         how = ["--batch", batch, "--lr", lr, "--schedule", schedule, "--epochs", 2, "--blocks", 2, "--seed", 1]
         script("batch_size", "train", *how, *small)
     out = script("batch_size", "report", "--save", tmp_path / "all.json", *small)
-    assert "| 64 | 0.01 | constant | 1 |" in out and "| 300 | 0.003 | cosine | 1 |" in out, out
+    assert "| 64 | 0.01 | constant | 2 | 1 |" in out and "| 300 | 0.003 | cosine | 2 | 1 |" in out, out
     rec = json.load(open(tmp_path / "all.json"))
     assert rec["data"] == dict(pool=300, draws=3, gp_latents=rec["data"]["gp_latents"], test=200, test_source="quick")
     d = torch.load(tmp_path / "data.pt")
