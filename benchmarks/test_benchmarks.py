@@ -253,6 +253,7 @@ def test_batch_size_study_records_what_train_gives(tmp_path):
 
     small = ["--out", tmp_path, "--threads", 1]
     assert "run `batch_size.py prepare" in refused("batch_size", "train", *small)
+    assert "invalid choice" in refused("batch_size", "train", "--schedule", "linear", *small)
     script("batch_size", "prepare", "--pool", 300, "--draws", 3, "--gp-iters", 2, *small)
     for batch, lr, schedule in ((64, 0.01, "constant"), (300, 0.003, "cosine")):
         how = ["--batch", batch, "--lr", lr, "--schedule", schedule, "--epochs", 2, "--blocks", 2, "--seed", 1]
