@@ -24,6 +24,7 @@ import numpy as np, torch
 sys.path.insert(0, os.path.dirname(__file__))
 from timing import device_name  # noqa: E402
 from texture_al.cli import set_threads  # noqa: E402
+from texture_al.cnf import SCHEDULES  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("what", choices=["prepare", "train", "report"])
@@ -34,7 +35,7 @@ ap.add_argument("--draws", type=int, default=100)
 ap.add_argument("--gp-iters", type=int, default=40)
 ap.add_argument("--batch", type=int, default=200)
 ap.add_argument("--lr", type=float, default=0.01)
-ap.add_argument("--schedule", default="constant", choices=["constant", "cosine"], help="the rate over the epochs")
+ap.add_argument("--schedule", default="constant", choices=SCHEDULES, help="the rate over the epochs")
 ap.add_argument("--epochs", type=int, default=70)
 ap.add_argument("--blocks", type=int, default=20)
 ap.add_argument("--seed", type=int, default=0)

@@ -18,6 +18,7 @@ import argparse, os, tempfile, time
 import numpy as np, torch
 from timing import best_of, device_name
 from texture_al.cli import set_threads
+from texture_al.cnf import SCHEDULES
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--preset", default="quick")
@@ -30,7 +31,7 @@ ap.add_argument("--epochs", type=int, default=70)
 ap.add_argument("--gp-iters", type=int, default=40)
 ap.add_argument("--batch", type=int, default=200, help="the flow's batch (paper: 200)")
 ap.add_argument("--lr", type=float, default=0.01, help="the flow's Adam learning rate (paper: 0.01)")
-ap.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+ap.add_argument("--schedule", default="constant", choices=SCHEDULES,
                 help="the flow's rate over the epochs (paper: constant; the paper preset: cosine)")
 ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 ap.add_argument("--threads", type=int, help="CPU threads (default: $TEXTURE_AL_THREADS, else half the cores)")
