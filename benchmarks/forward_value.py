@@ -6,12 +6,14 @@ stage: for each run directory and each n (an iteration boundary of that run) it 
 on the run's first n simulations and scores it on the run's test textures: the negative log predictive density per
 texture (NLPD, the full 54x54 predictive covariance, data units; also its means over the single crystals and over
 the polycrystals) and the mean R^2 of the yield stresses and of the strain increments. --explained and --max-latent
-refit the same simulations with another number of latent GPs. Then, per criterion and cut, the ratio of simulations
-random picks need to reach the criterion's NLPD and its R^2 deficit (1 - the mean of the two R^2), by
+refit the same simulations with another number of latent GPs, --relations off with the plain residual (the GP as it
+was before it found the properties' exact linear relations, nbs/04_mogp.ipynb). Then, per criterion and cut, the ratio
+of simulations random picks need to reach the criterion's NLPD and its R^2 deficit (1 - the mean of the two R^2), by
 `texture_al.evaluation.efficiency_ratio` on these curves.
 
 usage: PYTHONPATH=. python benchmarks/forward_value.py runs/efficiency/medium [--active-n 65,110,160,210,260,310]
-       [--random-n 65,90,...] [--iters 100] [--explained 0.999 --max-latent 54] [--out forward_value.json]
+       [--random-n 65,90,...] [--iters 100] [--explained 0.999 --max-latent 54] [--relations off]
+       [--out forward_value.json]
 (medium data, one CPU thread: about 20 s per fit at n = 310, about 2 min at n = 620.) The scores are saved in the JSON
 file as they come, each with a fingerprint of the simulations it was fitted on; a second call reuses those of the same
 run, n, simulations and GP settings, so it only fits what is new (a campaign extended since, a run added).
@@ -27,6 +29,8 @@ ap.add_argument("--iters", type=int, default=None, help="GP optimizer steps (def
 ap.add_argument("--explained", type=float, default=None,
                 help="share of the output variance the latent GPs carry (default: the runs' setting)")
 ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
+ap.add_argument("--relations", choices=("on", "off"), default=None,
+                help="whether the GPs find exact linear relations among the properties (default: the runs' setting)")
 ap.add_argument("--out", default=None, help="JSON file of the results (default: <root>/forward_value.json)")
 a = ap.parse_args()
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -44,7 +48,9 @@ def forward_scores(run, ds, n) -> dict:
     cfg = run["config"]
     pool, _, test = campaign_splits(ds, cfg)
     rows, P = observed(run)
-    gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], iters=a.iters, explained=a.explained, max_latent=a.max_latent)
+    setting = gp_setting(cfg)
+    gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], iters=setting["iters"], explained=setting["explained"],
+                  max_latent=setting["max_latent"], relations=setting["relations"])  # fmt: skip
     return test_scores(gp, ds, test)
 
 
@@ -54,13 +60,15 @@ def digest(run, n: int) -> str:
     return hashlib.sha256(rows.tobytes()).hexdigest()[:16]
 
 
-GP_SETTINGS = ("iters", "explained", "max_latent")
+GP_SETTINGS = ("iters", "explained", "max_latent", "relations")
 
 
 def gp_setting(cfg) -> dict:
     "The fresh GP's settings that change its scores: the command line's, else the run's"
-    runs = dict(iters=cfg.gp_iters, explained=cfg.explained, max_latent=cfg.max_latent)
-    return {k: getattr(a, k) or runs[k] for k in GP_SETTINGS}
+    runs = dict(iters=cfg.gp_iters, explained=cfg.explained, max_latent=cfg.max_latent, relations=cfg.relations)
+    asked = dict(iters=a.iters, explained=a.explained, max_latent=a.max_latent,
+                 relations={"on": True, "off": False, None: None}[a.relations])  # fmt: skip
+    return {k: runs[k] if asked[k] is None else asked[k] for k in GP_SETTINGS}
 
 
 def score_points(run, ds, ns, saved: dict) -> list:

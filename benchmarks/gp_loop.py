@@ -109,7 +109,7 @@ def replay(run, ds) -> list:
 
 def refit(gp, cfg, ds, fit_rows) -> LMCGP:
     "The campaign's GP step: a warm refit on the rows so far in ascending order (a cold fit the first time)"
-    return LMCGP(kernel=cfg.kernel, explained=cfg.explained, max_latent=cfg.max_latent).fit(
+    return LMCGP(kernel=cfg.kernel, explained=cfg.explained, max_latent=cfg.max_latent, relations=cfg.relations).fit(
         ds.texture_vector[fit_rows], ds.label(fit_rows), init=gp, iters=cfg.gp_warm_iters if gp else cfg.gp_iters,
         lr=cfg.gp_lr)  # fmt: skip
 

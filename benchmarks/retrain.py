@@ -188,7 +188,7 @@ def judge_floor(run, ds, judge, seeds) -> list:
         X = judge.train_inputs.cpu().numpy()  # model inputs: scaled when the judge scales them
         X = judge.x_scaler.inverse(X) if judge.x_scaler is not None else X
         gp = LMCGP(kernel=judge.kernel, x_scaler=judge.x_scaler, explained=a.explained or judge.explained,
-                   max_latent=a.max_latent or judge.max_latent)  # fmt: skip
+                   max_latent=a.max_latent or judge.max_latent, relations=judge.relations)  # fmt: skip
         gp.fit(X, judge.train_outputs, iters=run["config"].gp_iters, lr=run["config"].gp_lr)
     head = dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
                 max_latent=gp.max_latent)  # fmt: skip

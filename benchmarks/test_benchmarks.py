@@ -131,6 +131,16 @@ def test_gp_loop_replays_the_campaign_and_agrees_with_forward_value(bench, tmp_p
     assert len(mine) == 1
     for k in ("nlpd", "r2_sigma", "r2_delta"):
         assert mine[0][k] == pytest.approx(recs[-1][k], rel=1e-6), k
+    for kind in ("single", "poly"):  # the NLPD's two parts add up to torch's Gaussian log-density
+        parts = mine[0][f"mahalanobis2_{kind}"] / 2 + mine[0][f"half_logdet_{kind}"] + 27 * np.log(2 * np.pi)
+        assert mine[0][f"nlpd_{kind}"] == pytest.approx(parts, rel=1e-9, abs=1e-9), kind
+        assert 0 < mine[0][f"mahalanobis2_median_{kind}"] < 10 * mine[0][f"mahalanobis2_{kind}"]
+    # the plain residual, recorded apart; at n <= 18 the GP cannot yet tell a relation (it needs n > 36): same scores
+    fv_json = tmp_path / "fv.json"
+    script("forward_value", bench, "--active-n", 9, "--random-n", 9, "--relations", "off", "--out", fv_json)
+    plain = [r for r in json.load(open(fv_json)) if r["label"] == "active/ivr" and r["n"] == 9]
+    assert sorted(r["relations"] for r in plain) == [False, True]
+    assert plain[0]["nlpd"] == pytest.approx(plain[1]["nlpd"], rel=1e-9)
     out = script("gp_loop", bench / "random-seed0", "--rule", "random", "--to", 13, "--score-at", 13)
     recs = [json.loads(s) for s in out.splitlines() if s.startswith("{")]
     assert [r["n"] for r in recs] == [7, 9, 11, 13] and all(r["same_as_campaign"] for r in recs)

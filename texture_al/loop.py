@@ -79,6 +79,7 @@ class Config:
     standardize_inputs: bool = False  # z-score the textures before the GP
     explained: float = 0.99  # fraction of the property variance the latent GPs cover
     max_latent: int = 24
+    relations: bool = True  # the GP finds exact linear relations among the properties and predicts on them
     blocks: int = 8  # coupling blocks of the flow
     hidden: int = 128
     layers: int = 2
@@ -187,6 +188,7 @@ SETTING_RULES = dict(  # kind, then the range [lo, hi] or the choices; a trailin
     standardize_inputs=("bool",),
     explained=("positive", 1.0),
     max_latent=("int", 1, 54),
+    relations=("bool",),
     blocks=("int", 1, 256),
     hidden=("int", 1, 16_384),
     layers=("int", 1, 32),
@@ -640,7 +642,7 @@ def fit_forward_model(self: Campaign):
     c = self.cfg
     iters = c.gp_warm_iters if self.gp is not None else c.gp_iters
     gp = LMCGP(kernel=c.kernel, x_scaler=self.x_scaler, explained=c.explained, max_latent=c.max_latent,
-               device=self.device)  # fmt: skip
+               relations=c.relations, device=self.device)  # fmt: skip
     self.gp = gp.fit(self.ds.texture_vector[rows], self.ds.P[rows], init=self.gp, iters=iters, lr=c.gp_lr)
 
 

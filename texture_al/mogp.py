@@ -116,6 +116,7 @@ class LMCGP:
         kernel: str = "rbf",
         x_scaler: Scaler = None,
         noise_floor: float = 1e-4,
+        relations: bool = True,  # find exact linear relations among the outputs, predict on them ("Exact relations")
         device=None,  # where its tensors live, e.g. "cuda"; like a torch module, the CPU unless asked
         dtype=torch.float64,
     ):
@@ -128,7 +129,7 @@ class LMCGP:
         if noise_floor <= 0:
             raise ValueError(f"noise_floor must be > 0, got {noise_floor}")
         self.n_latent, self.explained, self.max_latent, self.kernel = n_latent, explained, max_latent, kernel
-        self.x_scaler, self.noise_floor, self.dtype = x_scaler, noise_floor, dtype
+        self.x_scaler, self.noise_floor, self.relations, self.dtype = x_scaler, noise_floor, relations, dtype
         self.device = torch.device(device if device is not None else "cpu")
         self.fitted = False
 
@@ -137,13 +138,17 @@ class LMCGP:
         return torch.as_tensor(m, dtype=self.dtype, device=self.device)
 
     def _choose_latents(self, Y):
+        """(U, F): the leading principal directions of the standardized observations (p, L), and an orthonormal basis
+        of the directions they vary in (p, r) when they obey p - r exact linear relations, else None"""
         _, s, Vt = np.linalg.svd(Y, full_matrices=False)
         rank = int((s > 1e-10 * max(s[0], 1e-300)).sum())
         if rank == 0:
             raise ValueError("all observed properties are identical: there is nothing to regress")
         frac = np.cumsum(s**2) / np.sum(s**2)
         L = self.n_latent or int(np.searchsorted(frac, self.explained - 1e-12) + 1)
-        return Vt[: min(L, self.max_latent, rank)].T  # (p, L), orthonormal columns
+        # n centred points span up to n - 1 directions: a lower rank with more points than that is a relation
+        related = self.relations and rank < min(len(Y) - 1, Y.shape[1])
+        return Vt[: min(L, self.max_latent, rank)].T, (Vt[:rank].T if related else None)
 
     def fit(self, m, P, init: "LMCGP" = None, iters: int = None, lr: float = 0.05, progress: bool = False) -> "LMCGP":
         """Fit U, L and the latent hyper-parameters by maximum marginal likelihood; `init` warm-starts from a
@@ -153,11 +158,13 @@ class LMCGP:
             raise ValueError(f"need at least 2 observations to fit the GP, got {len(m)}")
         self.y_scaler = Scaler.fit(P)
         Y = self.y_scaler.transform(P)  # centred, unit variance
-        U = self._choose_latents(Y)
+        U, F = self._choose_latents(Y)
         n, p, L = len(Y), Y.shape[1], U.shape[1]
+        r = F.shape[1] if F is not None else p  # free output directions
         Z, R = Y @ U, Y - (Y @ U) @ U.T
-        self.s2 = max(float((R**2).sum()) / (n * (p - L)), self.noise_floor) if p > L else self.noise_floor
+        self.s2 = max(float((R**2).sum()) / (n * (r - L)), self.noise_floor) if r > L else self.noise_floor
         self.U = torch.as_tensor(U, dtype=self.dtype, device=self.device)
+        self.F = torch.as_tensor(F, dtype=self.dtype, device=self.device) if F is not None else None
         self.n_in, self.X = m.shape[1], self._x(m)
         self.Z = torch.as_tensor(Z.T, dtype=self.dtype, device=self.device)  # (L, n)
         self.Y = torch.as_tensor(Y, dtype=self.dtype, device=self.device)  # (n, p) standardized
@@ -255,6 +262,22 @@ class LMCGP:
     def L(self) -> int:
         return self.U.shape[1]
 
+    @property
+    def n_free(self) -> int:
+        "Output directions the properties vary in: 54 less the exact linear relations found among them"
+        return self.F.shape[1] if self.F is not None else self.U.shape[0]
+
+    def _residual(self, sqrt: bool = False) -> torch.Tensor:
+        """The noise outside the latents' directions (p, p), standardized units: s2 on the other free directions,
+        the floor across the exact relations (`sqrt`: its symmetric square root)"""
+        p, U = self.U.shape[0], self.U
+        f = math.sqrt if sqrt else float
+        eye = torch.eye(p, dtype=self.dtype, device=self.device)
+        if self.F is None:
+            return f(self.s2) * (eye - U @ U.T)
+        FF = self.F @ self.F.T
+        return f(self.s2) * (FF - U @ U.T) + f(self.noise_floor) * (eye - FF)
+
     def _k(self, A: torch.Tensor, B: torch.Tensor = None, diag: bool = False) -> torch.Tensor:
         with torch.no_grad():
             return self.model.covar_module(A, diag=True) if diag else self.model.covar_module(A, B).to_dense()
@@ -287,17 +310,16 @@ class LMCGP:
         return self.predict(m)[0].cpu().numpy()
 
     def _logdet(self, var):
-        p = self.U.shape[0]
-        return torch.log(var + self.tau).sum(-1) + (p - self.L) * math.log(self.s2) + 2 * torch.log(self._std()).sum()
+        p, r = self.U.shape[0], self.n_free
+        residual = (r - self.L) * math.log(self.s2) + (p - r) * math.log(self.noise_floor)
+        return torch.log(var + self.tau).sum(-1) + residual + 2 * torch.log(self._std()).sum()
 
     def covariance(self, m, chunk: int = 2048) -> torch.Tensor:
         """Dense 54x54 predictive covariances incl. noise, (n, 54, 54), data units (for inspection and checks; use
         `predict` at pool scale)"""
         _, var = self.latent(m, chunk)
         U, d = self.U, self._std()
-        S = torch.einsum("pi,ni,qi->npq", U, var + self.tau, U) + self.s2 * (
-            torch.eye(U.shape[0], dtype=self.dtype, device=self.device) - U @ U.T
-        )
+        S = torch.einsum("pi,ni,qi->npq", U, var + self.tau, U) + self._residual()
         return S * d[:, None] * d[None, :]
 
     def sample(
@@ -309,6 +331,7 @@ class LMCGP:
             raise ValueError(f"n_samples must be >= 1, got {n_samples}")
         g = torch.Generator(device=self.device).manual_seed(seed)
         U, p = self.U, self.U.shape[0]
+        root = self._residual(sqrt=True) if self.F is not None else None
         mean0 = torch.as_tensor(self.y_scaler.mean, dtype=self.dtype, device=self.device)
         d = self._std()
         out = []
@@ -320,7 +343,7 @@ class LMCGP:
             y = (mu[:, None, :] + sd[:, None, :] * e) @ U.T
             if noise:
                 w = torch.randn(len(mu), n_samples, p, generator=g, device=self.device, dtype=self.dtype)
-                y = y + math.sqrt(self.s2) * (w - (w @ U) @ U.T)
+                y = y + (w @ root if root is not None else math.sqrt(self.s2) * (w - (w @ U) @ U.T))
             out.append((mean0 + y * d).to(dtype))
         return torch.cat(out, 0)
 
@@ -381,7 +404,7 @@ class LMCGP:
         if not self.fitted:
             raise RuntimeError("fit the GP before saving it")
         settings = dict(n_latent=self.n_latent, explained=self.explained, max_latent=self.max_latent)
-        settings.update(kernel=self.kernel, noise_floor=self.noise_floor)
+        settings.update(kernel=self.kernel, noise_floor=self.noise_floor, relations=self.relations)
         return dict(
             format="texture_al.lmcgp",
             version=1,
@@ -389,7 +412,8 @@ class LMCGP:
             x_scaler=self.x_scaler.to_dict() if self.x_scaler is not None else None,
             y_scaler=self.y_scaler.to_dict(),
             s2=float(self.s2),
-            tensors=dict(U=self.U.cpu(), X=self.X.cpu(), Z=self.Z.cpu(), Y=self.Y.cpu()),
+            tensors=dict(U=self.U.cpu(), X=self.X.cpu(), Z=self.Z.cpu(), Y=self.Y.cpu())
+            | ({"F": self.F.cpu()} if self.F is not None else {}),
             model={k: v.cpu() for k, v in self.model.state_dict().items()},
             history=[float(h) for h in self.history],
         )
@@ -402,7 +426,7 @@ class LMCGP:
         x_scaler = Scaler.from_dict(state["x_scaler"]) if state["x_scaler"] is not None else None
         gp = cls(**state["settings"], x_scaler=x_scaler, device=device)
         t = {k: v.to(gp.device, gp.dtype) for k, v in state["tensors"].items()}
-        gp.U, gp.X, gp.Z, gp.Y = t["U"], t["X"], t["Z"], t["Y"]
+        gp.U, gp.X, gp.Z, gp.Y, gp.F = t["U"], t["X"], t["Z"], t["Y"], t.get("F")  # F: absent before relations
         gp.y_scaler, gp.s2, gp.n_in = Scaler.from_dict(state["y_scaler"]), state["s2"], gp.X.shape[1]
         L = gp.Z.shape[0]
         lik = gpytorch.likelihoods.GaussianLikelihood(
@@ -418,8 +442,8 @@ class LMCGP:
         if not self.fitted:
             return f"LMCGP(unfitted, kernel={self.kernel!r})"
         return (
-            f"LMCGP(N={self.X.shape[0]}, L={self.L} latents, kernel={self.kernel!r}, s2={self.s2:.2e}, "
-            f"device={self.device.type})"
+            f"LMCGP(N={self.X.shape[0]}, L={self.L} latents, {self.n_free} of {self.U.shape[0]} output directions "
+            f"free, kernel={self.kernel!r}, s2={self.s2:.2e}, device={self.device.type})"
         )
 
 # %% ../nbs/04_mogp.ipynb #a05e0df4
@@ -428,7 +452,7 @@ def dense_posterior(gp: LMCGP, m):
     (standardized units) at m. Small N only."""
     x, U, p, L = gp._x(m), gp.U, gp.U.shape[0], gp.L
     Ystd = gp.Y  # all standardized observations, residual included
-    noise = U @ torch.diag(gp.tau) @ U.T + gp.s2 * (torch.eye(p, dtype=gp.dtype) - U @ U.T)
+    noise = U @ torch.diag(gp.tau) @ U.T + gp._residual()
 
     def joint(A, B, same):
         K = gp._k(A, B)  # (L, a, b)
