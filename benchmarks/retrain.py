@@ -18,7 +18,8 @@ iteration boundary of the replay (n_init + k q) can be scored.
 
 usage: PYTHONPATH=. python benchmarks/retrain.py --n 310 runs/efficiency/medium/active-ivr-seed0 ...
        [--epochs 150] [--lr-epochs 10] [--lr2 1e-3] [--patience 10] [--schedule cosine]
-       [--explained 0.999 --max-latent 54] [--judge-floor] [--seed 0,1] [--out retrain.json] [--logp-out logp.npz]
+       [--explained 0.999 --max-latent 54] [--relations off] [--judge-floor] [--seed 0,1] [--out retrain.json]
+       [--logp-out logp.npz]
        PYTHONPATH=. python benchmarks/retrain.py --report retrain.json ...   (the tables of earlier results)
        PYTHONPATH=. python benchmarks/retrain.py --logp-report logp.npz ...   (mixtures of every subset of the flows)
 (medium data, one CPU thread: about 4 min per (run, n) at n = 310, 8 min at n = 620.)
@@ -70,6 +71,9 @@ ap.add_argument("--seed", default=[0], type=lambda s: [int(x) for x in s.split("
 ap.add_argument("--explained", type=float, default=None,
                 help="share of the output variance the latent GPs carry (default: the runs' setting)")
 ap.add_argument("--max-latent", type=int, default=None, help="most latent GPs (default: the runs' setting)")
+ap.add_argument("--relations", choices=("on", "off"), default=None,
+                help="whether the fresh GPs find exact linear relations among the properties (default: the runs' "
+                     "setting; off: the residual as it was before nbs/04_mogp.ipynb's \"Exact relations\")")
 ap.add_argument("--judge-floor", action="store_true",
                 help="first train the recipe on the judge GP's own synthetic set (--n 0: only that)")
 ap.add_argument("--out", default=None, help="also write the results to this JSON file")
@@ -171,9 +175,10 @@ def retrained(run, ds, judge, n, seeds) -> list:
     pool, _, _ = campaign_splits(ds, cfg)
     rows, P = run["rows"], run["P"]
     t = time.perf_counter()
-    gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], explained=a.explained, max_latent=a.max_latent)
+    relations = {"on": True, "off": False, None: None}[a.relations]
+    gp = fresh_gp(cfg, ds, pool, rows[:n], P[:n], explained=a.explained, max_latent=a.max_latent, relations=relations)
     head = dict(run=run["source"], strategy=run["label"], seed=cfg.seed, n=n, explained=gp.explained,
-                max_latent=gp.max_latent, schedule=a.schedule)  # fmt: skip
+                max_latent=gp.max_latent, relations=gp.relations, schedule=a.schedule)  # fmt: skip
     return seed_flows(head, cfg, ds, gp, judge, seeds, t)
 
 
@@ -184,14 +189,15 @@ def judge_floor(run, ds, judge, seeds) -> list:
         raise SystemExit(f"--judge-floor: {run['dir']} has no saved judge (judge: own)")
     t = time.perf_counter()
     gp = judge
-    if a.explained or a.max_latent:  # the judge's labels, refitted with these settings
+    if a.explained or a.max_latent or a.relations:  # the judge's labels, refitted with these settings
         X = judge.train_inputs.cpu().numpy()  # model inputs: scaled when the judge scales them
         X = judge.x_scaler.inverse(X) if judge.x_scaler is not None else X
         gp = LMCGP(kernel=judge.kernel, x_scaler=judge.x_scaler, explained=a.explained or judge.explained,
-                   max_latent=a.max_latent or judge.max_latent, relations=judge.relations)  # fmt: skip
+                   max_latent=a.max_latent or judge.max_latent,
+                   relations=judge.relations if a.relations is None else a.relations == "on")  # fmt: skip
         gp.fit(X, judge.train_outputs, iters=run["config"].gp_iters, lr=run["config"].gp_lr)
     head = dict(run=run["config"].judge, strategy="judge", n=len(judge.train_inputs), explained=gp.explained,
-                max_latent=gp.max_latent)  # fmt: skip
+                max_latent=gp.max_latent, relations=gp.relations, schedule=a.schedule)  # fmt: skip
     return seed_flows(head, run["config"], ds, gp, judge, seeds, t)
 
 

@@ -197,6 +197,7 @@ def test_retrain_cosine_recipe_is_one_annealed_stage(bench, tmp_path):
     assert (two["schedule"], two["epochs"]) == ("constant", 1 + 3)  # 1 at the run's lr, then 3 at --lr2
     assert (cos["schedule"], cos["epochs"]) == ("cosine", 3)
     assert np.isfinite(cos["test_nll"]) and cos["test_nll"] != pytest.approx(two["test_nll"], abs=1e-6)
+    assert two["relations"] is True  # the runs' setting (the default), recorded with every score
     assert "--schedule must be one of" in refused("retrain", *args, "--schedule", "linear")
 
 

@@ -128,6 +128,8 @@ class LMCGP:
             raise ValueError(f"explained must be in (0, 1], got {explained}")
         if noise_floor <= 0:
             raise ValueError(f"noise_floor must be > 0, got {noise_floor}")
+        if not isinstance(relations, bool):
+            raise ValueError(f"relations must be True or False, got {relations!r}")
         self.n_latent, self.explained, self.max_latent, self.kernel = n_latent, explained, max_latent, kernel
         self.x_scaler, self.noise_floor, self.relations, self.dtype = x_scaler, noise_floor, relations, dtype
         self.device = torch.device(device if device is not None else "cpu")
